@@ -1,0 +1,102 @@
+//! The small carrier traits the codecs read from and write to.
+
+use std::collections::HashMap;
+
+/// Reads headers by lowercase name. Implemented for [`http::HeaderMap`], `HashMap<String, String>`
+/// and a slice of `(name, value)` pairs.
+///
+/// ```
+/// use trace_context::codec::Extractor;
+/// let pairs = [("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")];
+/// assert!(Extractor::first(pairs.as_slice(), "traceparent").is_some());
+/// ```
+pub trait Extractor {
+    /// Calls `f` with every value of the header `name` (lowercase), in the order received.
+    fn each<'a>(&'a self, name: &str, f: &mut dyn FnMut(&'a [u8]));
+
+    /// The first value of the header `name`.
+    fn first(&self, name: &str) -> Option<&[u8]> {
+        let mut out = None;
+        self.each(name, &mut |v| {
+            if out.is_none() {
+                out = Some(v);
+            }
+        });
+        out
+    }
+
+    /// How many values the header `name` has.
+    fn count(&self, name: &str) -> usize {
+        let mut n = 0;
+        self.each(name, &mut |_| n += 1);
+        n
+    }
+}
+
+/// Writes headers by lowercase name. Implemented for [`http::HeaderMap`] and
+/// `HashMap<String, String>`.
+///
+/// ```
+/// use trace_context::codec::Injector;
+/// let mut map = std::collections::HashMap::new();
+/// map.set("x-app-trace-id", "abc");
+/// assert!(map.contains("x-app-trace-id"));
+/// ```
+pub trait Injector {
+    /// True when the header is already set (injection never overwrites it).
+    fn contains(&self, name: &str) -> bool;
+    /// Sets the header. `name` is a lowercase header name; `value` is visible ASCII.
+    fn set(&mut self, name: &'static str, value: &str);
+}
+
+impl Extractor for http::HeaderMap {
+    fn each<'a>(&'a self, name: &str, f: &mut dyn FnMut(&'a [u8])) {
+        for v in self.get_all(name) {
+            f(v.as_bytes());
+        }
+    }
+
+    fn first(&self, name: &str) -> Option<&[u8]> {
+        self.get(name).map(|v| v.as_bytes())
+    }
+}
+
+impl Injector for http::HeaderMap {
+    fn contains(&self, name: &str) -> bool {
+        self.contains_key(name)
+    }
+
+    fn set(&mut self, name: &'static str, value: &str) {
+        if let Ok(v) = http::HeaderValue::from_str(value) {
+            self.insert(http::HeaderName::from_static(name), v);
+        }
+    }
+}
+
+impl Extractor for HashMap<String, String> {
+    fn each<'a>(&'a self, name: &str, f: &mut dyn FnMut(&'a [u8])) {
+        if let Some(v) = self.get(name) {
+            f(v.as_bytes());
+        }
+    }
+}
+
+impl Injector for HashMap<String, String> {
+    fn contains(&self, name: &str) -> bool {
+        self.contains_key(name)
+    }
+
+    fn set(&mut self, name: &'static str, value: &str) {
+        self.insert(name.to_owned(), value.to_owned());
+    }
+}
+
+impl<N: AsRef<str>, V: AsRef<[u8]>> Extractor for [(N, V)] {
+    fn each<'a>(&'a self, name: &str, f: &mut dyn FnMut(&'a [u8])) {
+        for (n, v) in self {
+            if n.as_ref().eq_ignore_ascii_case(name) {
+                f(v.as_ref());
+            }
+        }
+    }
+}

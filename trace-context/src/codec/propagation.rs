@@ -1,0 +1,399 @@
+//! The three formats together: what to read, in which precedence, and what to write.
+
+use std::sync::Arc;
+
+use crate::codec::b3::{self, B3Context};
+use crate::codec::w3c::{self, TraceParent};
+use crate::codec::{Extractor, Injector};
+use crate::{
+    decide, AppTraceId, Context, IdGenerator, Rejection, Sampler, Sampling, SpanId, TraceId,
+};
+
+/// The default application id header.
+pub const X_APP_TRACE_ID: &str = "x-app-trace-id";
+
+/// Which B3 form to write.
+///
+/// ```
+/// let p = trace_context::codec::Propagation::default().b3_style(trace_context::codec::B3Style::Single);
+/// assert_eq!(p.b3(), Some(trace_context::codec::B3Style::Single));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum B3Style {
+    /// `X-B3-TraceId`, `X-B3-SpanId`, `X-B3-ParentSpanId`, `X-B3-Sampled` / `X-B3-Flags` (default).
+    Multi,
+    /// One `b3` header.
+    Single,
+}
+
+/// Which formats are read and written, and under which names.
+///
+/// Defaults: `X-App-Trace-Id` on (at most 128 bytes), W3C `traceparent`/`tracestate` on, B3 on
+/// (read: both forms; write: multi).
+///
+/// Precedence when several arrive: the parent span (trace id, caller's span id, sampled flag)
+/// comes from `traceparent` when valid, else from B3; the application id comes from
+/// `X-App-Trace-Id`. With no parent, a hex-shaped application id is the trace id and any other is
+/// hashed into one ([`crate::derive_trace_id`]); with neither, a trace id is minted.
+///
+/// ```
+/// use trace_context::codec::Propagation;
+/// let p = Propagation::default().app_header("x-request-id").w3c(false);
+/// assert_eq!(p.app_header_name(), Some("x-request-id"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Propagation {
+    app_header: Option<Arc<str>>,
+    max_app_id_len: usize,
+    w3c: bool,
+    b3: Option<B3Style>,
+}
+
+impl Default for Propagation {
+    fn default() -> Self {
+        Propagation {
+            app_header: Some(X_APP_TRACE_ID.into()),
+            max_app_id_len: crate::DEFAULT_MAX_APP_ID_LEN,
+            w3c: true,
+            b3: Some(B3Style::Multi),
+        }
+    }
+}
+
+/// What was read from incoming headers.
+///
+/// ```
+/// use trace_context::codec::Propagation;
+/// let headers = [("x-app-trace-id", "web-1716268000123-42")];
+/// let got = Propagation::default().extract(headers.as_slice());
+/// assert_eq!(got.app_trace_id.unwrap().as_str(), "web-1716268000123-42");
+/// assert!(got.parent.is_none());
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Extracted {
+    /// The application id, when one was received and valid.
+    pub app_trace_id: Option<AppTraceId>,
+    /// Why a received application id was discarded (it is then never reflected anywhere).
+    pub app_trace_id_rejected: Option<Rejection>,
+    /// The remote parent: from `traceparent` or B3.
+    pub parent: Option<RemoteParent>,
+    /// The caller's sampling decision (also set by the sampling-only B3 forms).
+    pub sampling: Sampling,
+}
+
+/// A parent span received over the wire.
+///
+/// ```
+/// let headers = [("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")];
+/// let p = trace_context::codec::Propagation::default().extract(headers.as_slice()).parent.unwrap();
+/// assert_eq!(p.span_id.to_string(), "b7ad6b7169203331");
+/// ```
+#[derive(Debug, Clone)]
+pub struct RemoteParent {
+    /// The trace id.
+    pub trace_id: TraceId,
+    /// The caller's span id.
+    pub span_id: SpanId,
+    /// W3C level 2: the trace id's rightmost 7 bytes are random.
+    pub random_trace_id: bool,
+    /// The validated `tracestate` that came with a `traceparent`.
+    pub tracestate: Option<Arc<str>>,
+}
+
+impl Propagation {
+    /// The application id header (lowercase). Default `x-app-trace-id`.
+    ///
+    /// ```
+    /// let p = trace_context::codec::Propagation::default().app_header("X-Request-Id");
+    /// assert_eq!(p.app_header_name(), Some("x-request-id"));
+    /// ```
+    pub fn app_header(mut self, name: &str) -> Self {
+        self.app_header = Some(name.to_ascii_lowercase().into());
+        self
+    }
+
+    /// Turns the application id header on or off (default on).
+    ///
+    /// ```
+    /// assert_eq!(trace_context::codec::Propagation::default().app_id(false).app_header_name(), None);
+    /// ```
+    pub fn app_id(mut self, on: bool) -> Self {
+        self.app_header = if on {
+            Some(self.app_header.unwrap_or_else(|| X_APP_TRACE_ID.into()))
+        } else {
+            None
+        };
+        self
+    }
+
+    /// The longest application id accepted, in bytes (default 128).
+    ///
+    /// ```
+    /// let _ = trace_context::codec::Propagation::default().max_app_id_len(64);
+    /// ```
+    pub fn max_app_id_len(mut self, max: usize) -> Self {
+        self.max_app_id_len = max;
+        self
+    }
+
+    /// Turns W3C `traceparent`/`tracestate` on or off (default on).
+    ///
+    /// ```
+    /// assert!(!trace_context::codec::Propagation::default().w3c(false).w3c_enabled());
+    /// ```
+    pub fn w3c(mut self, on: bool) -> Self {
+        self.w3c = on;
+        self
+    }
+
+    /// Turns B3 off (`None`) or sets the form written (both forms are always read when on).
+    ///
+    /// ```
+    /// assert_eq!(trace_context::codec::Propagation::default().b3_off().b3(), None);
+    /// ```
+    pub fn b3_style(mut self, style: B3Style) -> Self {
+        self.b3 = Some(style);
+        self
+    }
+
+    /// Turns B3 off.
+    ///
+    /// ```
+    /// let _ = trace_context::codec::Propagation::default().b3_off();
+    /// ```
+    pub fn b3_off(mut self) -> Self {
+        self.b3 = None;
+        self
+    }
+
+    /// The application id header, if on.
+    ///
+    /// ```
+    /// assert_eq!(trace_context::codec::Propagation::default().app_header_name(), Some("x-app-trace-id"));
+    /// ```
+    pub fn app_header_name(&self) -> Option<&str> {
+        self.app_header.as_deref()
+    }
+
+    /// True when W3C is on.
+    ///
+    /// ```
+    /// assert!(trace_context::codec::Propagation::default().w3c_enabled());
+    /// ```
+    pub fn w3c_enabled(&self) -> bool {
+        self.w3c
+    }
+
+    /// The B3 form written, if B3 is on.
+    ///
+    /// ```
+    /// assert_eq!(trace_context::codec::Propagation::default().b3(), Some(trace_context::codec::B3Style::Multi));
+    /// ```
+    pub fn b3(&self) -> Option<B3Style> {
+        self.b3
+    }
+
+    /// Reads the enabled formats. Never fails: what is invalid is ignored (and, for the
+    /// application id, the reason is kept).
+    ///
+    /// ```
+    /// use trace_context::codec::Propagation;
+    /// let headers = [("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),
+    ///                ("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")];
+    /// // Two traceparent headers: invalid, a new trace is started.
+    /// assert!(Propagation::default().extract(headers.as_slice()).parent.is_none());
+    /// ```
+    pub fn extract<E: Extractor + ?Sized>(&self, carrier: &E) -> Extracted {
+        let mut out = Extracted::default();
+        if let Some(name) = self.app_header.as_deref() {
+            if let Some(raw) = carrier.first(name) {
+                match AppTraceId::parse_with_limit(raw, self.max_app_id_len) {
+                    Ok(app) => out.app_trace_id = Some(app),
+                    Err(why) => out.app_trace_id_rejected = Some(why),
+                }
+            }
+        }
+        if self.w3c {
+            if let Some(tp) = extract_traceparent(carrier) {
+                let mut states: [&[u8]; 8] = [b""; 8];
+                let mut n = 0;
+                let mut too_many = false;
+                carrier.each(w3c::TRACESTATE, &mut |v| {
+                    if n < states.len() {
+                        states[n] = v;
+                        n += 1;
+                    } else {
+                        too_many = true;
+                    }
+                });
+                let tracestate = if too_many {
+                    None
+                } else {
+                    w3c::parse_tracestate(&states[..n])
+                };
+                out.sampling = Sampling::from_bool(tp.sampled());
+                out.parent = Some(RemoteParent {
+                    trace_id: tp.trace_id,
+                    span_id: tp.parent_id,
+                    random_trace_id: tp.random(),
+                    tracestate,
+                });
+                return out;
+            }
+        }
+        if self.b3.is_some() {
+            if let Some(b) = B3Context::extract(carrier) {
+                out.sampling = b.sampling;
+                out.parent = b.ids.map(|(trace_id, span_id)| RemoteParent {
+                    trace_id,
+                    span_id,
+                    random_trace_id: false,
+                    tracestate: None,
+                });
+            }
+        }
+        out
+    }
+
+    /// Writes the enabled formats for an outgoing call made in `ctx` (whose span id is the
+    /// parent the callee will see). A header already present is never overwritten.
+    ///
+    /// ```
+    /// use trace_context::{codec::Propagation, Context};
+    /// let ctx = Context::new_root();
+    /// let mut headers = http::HeaderMap::new();
+    /// Propagation::default().inject(&ctx, &mut headers);
+    /// assert_eq!(headers["x-b3-spanid"], ctx.span_id().to_string());
+    /// assert!(headers["traceparent"].to_str().unwrap().contains(&ctx.trace_id().to_string()));
+    /// ```
+    pub fn inject<I: Injector + ?Sized>(&self, ctx: &Context, carrier: &mut I) {
+        if let Some(name) = self.app_header.as_deref() {
+            if !carrier.contains(name) {
+                let value = ctx.app_id_text();
+                carrier.set(static_name(name), &value);
+            }
+        }
+        if self.w3c && !carrier.contains(w3c::TRACEPARENT) {
+            let mut flags = 0;
+            if ctx.is_sampled() {
+                flags |= w3c::FLAG_SAMPLED;
+            }
+            if ctx.random_trace_id() {
+                flags |= w3c::FLAG_RANDOM;
+            }
+            let tp = TraceParent {
+                trace_id: ctx.trace_id(),
+                parent_id: ctx.span_id(),
+                flags,
+            };
+            carrier.set(w3c::TRACEPARENT, tp.encode().as_str());
+            if let Some(ts) = ctx.tracestate() {
+                if !carrier.contains(w3c::TRACESTATE) {
+                    carrier.set(w3c::TRACESTATE, ts);
+                }
+            }
+        }
+        match self.b3 {
+            Some(B3Style::Single) if !carrier.contains(b3::B3) => {
+                let v = b3::encode_single(
+                    ctx.trace_id(),
+                    ctx.span_id(),
+                    ctx.sampling(),
+                    ctx.parent_span_id(),
+                );
+                carrier.set(b3::B3, &v);
+            }
+            Some(B3Style::Multi) => {
+                let b3_present = [b3::X_B3_TRACE_ID, b3::X_B3_SPAN_ID, b3::B3]
+                    .iter()
+                    .any(|h| carrier.contains(h));
+                if !b3_present {
+                    carrier.set(b3::X_B3_TRACE_ID, &ctx.trace_id().to_zipkin_hex());
+                    carrier.set(b3::X_B3_SPAN_ID, &ctx.span_id().to_hex());
+                    if let Some(p) = ctx.parent_span_id() {
+                        carrier.set(b3::X_B3_PARENT_SPAN_ID, &p.to_hex());
+                    }
+                    match ctx.sampling() {
+                        Sampling::Debug => carrier.set(b3::X_B3_FLAGS, "1"),
+                        Sampling::Sampled => carrier.set(b3::X_B3_SAMPLED, "1"),
+                        Sampling::NotSampled => carrier.set(b3::X_B3_SAMPLED, "0"),
+                        Sampling::Deferred => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Header names handed to [`Injector::set`] are `'static`; a configured custom name is interned
+/// once per distinct name (a handful per process).
+fn static_name(name: &str) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::Mutex;
+    if name == X_APP_TRACE_ID {
+        return X_APP_TRACE_ID;
+    }
+    static NAMES: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
+    let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
+    let set = names.get_or_insert_with(HashSet::new);
+    if let Some(n) = set.get(name) {
+        return n;
+    }
+    let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
+    set.insert(leaked);
+    leaked
+}
+
+/// Exactly one valid `traceparent`; two or more headers are invalid (start a new trace).
+fn extract_traceparent<E: Extractor + ?Sized>(carrier: &E) -> Option<TraceParent> {
+    let mut first = None;
+    let mut count = 0;
+    carrier.each(w3c::TRACEPARENT, &mut |v| {
+        count += 1;
+        if first.is_none() {
+            first = Some(v);
+        }
+    });
+    if count != 1 {
+        return None;
+    }
+    TraceParent::parse(first?).ok()
+}
+
+impl Extracted {
+    /// The context of a server span for this request: the remote parent's trace (else the
+    /// application id's, else a minted one), a fresh span id, and the decision of `sampler`
+    /// (which sees the caller's decision; B3 debug always samples).
+    ///
+    /// ```
+    /// use trace_context::{codec::Propagation, FollowUpstream, IdGenerator};
+    /// let headers = [("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00")];
+    /// let ctx = Propagation::default().extract(headers.as_slice())
+    ///     .server_context(&IdGenerator::default(), &FollowUpstream);
+    /// assert_eq!(ctx.trace_id().to_string(), "0af7651916cd43dd8448eb211c80319c");
+    /// assert_eq!(ctx.parent_span_id().unwrap().to_string(), "b7ad6b7169203331");
+    /// assert!(ctx.remote_parent());
+    /// assert!(!ctx.is_sampled());
+    /// ```
+    pub fn server_context(&self, generator: &IdGenerator, sampler: &dyn Sampler) -> Context {
+        let (trace_id, random) = match (&self.parent, &self.app_trace_id) {
+            (Some(p), _) => (p.trace_id, p.random_trace_id),
+            (None, Some(app)) => (app.trace_id(), !app.is_trace_id()),
+            (None, None) => (generator.trace_id(), true),
+        };
+        let mut b = Context::builder(trace_id)
+            .sampling(decide(sampler, trace_id, self.sampling))
+            .random_trace_id(random);
+        if let Some(p) = &self.parent {
+            b = b
+                .parent_span_id(Some(p.span_id))
+                .remote_parent(true)
+                .tracestate(p.tracestate.clone());
+        }
+        if let Some(app) = &self.app_trace_id {
+            b = b.app_trace_id(app.clone());
+        }
+        b.build()
+    }
+}

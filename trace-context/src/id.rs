@@ -1,0 +1,425 @@
+//! Trace and span identifiers: parsing, formatting without allocation, minting.
+
+use std::fmt;
+use std::num::{NonZeroU128, NonZeroU64};
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// A fixed-size, stack-allocated lowercase hex rendering of an id.
+///
+/// Dereferences to `&str`; formatting an id this way never allocates.
+///
+/// ```
+/// let id = trace_context::SpanId::from_u64(0xabc).unwrap();
+/// let hex = id.to_hex();
+/// assert_eq!(&*hex, "0000000000000abc");
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct HexBuf<const N: usize> {
+    buf: [u8; N],
+    start: u8,
+}
+
+impl<const N: usize> HexBuf<N> {
+    fn from_u128(mut v: u128, digits: usize) -> Self {
+        let mut buf = [b'0'; N];
+        for slot in buf[N - digits..].iter_mut().rev() {
+            *slot = HEX[(v & 0xf) as usize];
+            v >>= 4;
+        }
+        HexBuf {
+            buf,
+            start: (N - digits) as u8,
+        }
+    }
+
+    /// The hex text.
+    ///
+    /// ```
+    /// let t = trace_context::TraceId::from_u128(1).unwrap();
+    /// assert_eq!(t.to_hex().as_str().len(), 32);
+    /// ```
+    pub fn as_str(&self) -> &str {
+        // Only ASCII hex digits are ever written into `buf`.
+        std::str::from_utf8(&self.buf[self.start as usize..]).unwrap_or_default()
+    }
+}
+
+impl<const N: usize> std::ops::Deref for HexBuf<N> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl<const N: usize> fmt::Display for HexBuf<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl<const N: usize> fmt::Debug for HexBuf<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+/// Why a text could not be parsed as an id.
+///
+/// ```
+/// use trace_context::{IdError, TraceId};
+/// assert_eq!(TraceId::parse(""), Err(IdError::Length(0)));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdError {
+    /// The text has a length no id form has (the length is given).
+    Length(usize),
+    /// A byte that is not a hex digit, at this position.
+    NotHex(usize),
+    /// A UUID-shaped text with a misplaced hyphen.
+    Hyphen,
+    /// All zeros: never a valid trace or span id.
+    Zero,
+}
+
+impl fmt::Display for IdError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IdError::Length(n) => write!(
+                f,
+                "an id of {n} characters (expected 16 or 32 hex digits, or a hyphenated UUID)"
+            ),
+            IdError::NotHex(i) => write!(f, "not a hex digit at position {i}"),
+            IdError::Hyphen => f.write_str("misplaced hyphen in a UUID"),
+            IdError::Zero => f.write_str("an all-zero id is invalid"),
+        }
+    }
+}
+
+impl std::error::Error for IdError {}
+
+#[inline]
+pub(crate) fn hex_val(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Parses hex digits (any case) into a number; `bytes.len()` must be at most 32.
+#[inline]
+pub(crate) fn parse_hex(bytes: &[u8], offset: usize) -> Result<u128, IdError> {
+    let mut v: u128 = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let d = hex_val(b).ok_or(IdError::NotHex(offset + i))?;
+        v = (v << 4) | d as u128;
+    }
+    Ok(v)
+}
+
+/// Parses lowercase-only hex of exactly `len` digits (the W3C and B3 rule).
+#[inline]
+pub(crate) fn parse_lower_hex(bytes: &[u8], len: usize) -> Option<u128> {
+    if bytes.len() != len {
+        return None;
+    }
+    let mut v: u128 = 0;
+    for &b in bytes {
+        let d = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            _ => return None,
+        };
+        v = (v << 4) | d as u128;
+    }
+    Some(v)
+}
+
+/// A 128-bit trace id. Never all-zero.
+///
+/// Parsing accepts 32 hex digits, 16 hex digits (a Zipkin 64-bit id, left-padded to 128 bits) and a
+/// hyphenated UUID, in any case; display is always 32 lowercase hex digits.
+///
+/// ```
+/// use trace_context::TraceId;
+/// let id = TraceId::parse("4BF92F3577B34DA6A3CE929D0E0E4736").unwrap();
+/// assert_eq!(id.to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+/// let uuid = TraceId::parse("4bf92f35-77b3-4da6-a3ce-929d0e0e4736").unwrap();
+/// assert_eq!(id, uuid);
+/// let short = TraceId::parse("a3ce929d0e0e4736").unwrap();
+/// assert_eq!(short.to_string(), "0000000000000000a3ce929d0e0e4736");
+/// assert!(short.is_64bit());
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TraceId(NonZeroU128);
+
+impl TraceId {
+    /// The id with this numeric value, or `None` for zero.
+    ///
+    /// ```
+    /// assert!(trace_context::TraceId::from_u128(0).is_none());
+    /// ```
+    pub const fn from_u128(v: u128) -> Option<TraceId> {
+        match NonZeroU128::new(v) {
+            Some(n) => Some(TraceId(n)),
+            None => None,
+        }
+    }
+
+    /// The numeric value.
+    ///
+    /// ```
+    /// assert_eq!(trace_context::TraceId::from_u128(7).unwrap().to_u128(), 7);
+    /// ```
+    pub const fn to_u128(self) -> u128 {
+        self.0.get()
+    }
+
+    /// The id as 16 bytes, big-endian (the W3C and UUID byte order).
+    ///
+    /// ```
+    /// let id = trace_context::TraceId::from_u128(1).unwrap();
+    /// assert_eq!(id.to_bytes()[15], 1);
+    /// ```
+    pub const fn to_bytes(self) -> [u8; 16] {
+        self.0.get().to_be_bytes()
+    }
+
+    /// A fresh random id from the thread-local generator (never zero).
+    ///
+    /// ```
+    /// let a = trace_context::TraceId::random();
+    /// assert_ne!(a, trace_context::TraceId::random());
+    /// ```
+    pub fn random() -> TraceId {
+        loop {
+            if let Some(id) = TraceId::from_u128(fastrand::u128(..)) {
+                return id;
+            }
+        }
+    }
+
+    /// Parses 32 hex digits, 16 hex digits (left-padded) or a hyphenated UUID, in any case.
+    ///
+    /// ```
+    /// use trace_context::{IdError, TraceId};
+    /// assert!(TraceId::parse("00000000000000000000000000000000").is_err());
+    /// assert_eq!(TraceId::parse("xyz"), Err(IdError::Length(3)));
+    /// ```
+    pub fn parse(text: &str) -> Result<TraceId, IdError> {
+        Self::parse_bytes(text.as_bytes())
+    }
+
+    /// [`TraceId::parse`] on bytes.
+    ///
+    /// ```
+    /// assert!(trace_context::TraceId::parse_bytes(b"00000000000000000000000000000001").is_ok());
+    /// ```
+    pub fn parse_bytes(b: &[u8]) -> Result<TraceId, IdError> {
+        let v = match b.len() {
+            32 | 16 => parse_hex(b, 0)?,
+            36 => {
+                if b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
+                    return Err(IdError::Hyphen);
+                }
+                let mut v = parse_hex(&b[0..8], 0)?;
+                for (start, end) in [(9, 13), (14, 18), (19, 23), (24, 36)] {
+                    let part = parse_hex(&b[start..end], start)?;
+                    v = (v << (4 * (end - start))) | part;
+                }
+                v
+            }
+            n => return Err(IdError::Length(n)),
+        };
+        TraceId::from_u128(v).ok_or(IdError::Zero)
+    }
+
+    /// 32 lowercase hex digits, without allocating.
+    ///
+    /// ```
+    /// let id = trace_context::TraceId::from_u128(0xab).unwrap();
+    /// assert_eq!(&*id.to_hex(), "000000000000000000000000000000ab");
+    /// ```
+    pub fn to_hex(self) -> HexBuf<32> {
+        HexBuf::from_u128(self.0.get(), 32)
+    }
+
+    /// True when the high 64 bits are zero (a Zipkin 64-bit trace id).
+    ///
+    /// ```
+    /// assert!(trace_context::TraceId::from_u128(5).unwrap().is_64bit());
+    /// ```
+    pub const fn is_64bit(self) -> bool {
+        self.0.get() >> 64 == 0
+    }
+
+    /// The form Zipkin and B3 print: 16 hex digits for a 64-bit id, else 32.
+    ///
+    /// ```
+    /// let id = trace_context::TraceId::from_u128(0xab).unwrap();
+    /// assert_eq!(&*id.to_zipkin_hex(), "00000000000000ab");
+    /// ```
+    pub fn to_zipkin_hex(self) -> HexBuf<32> {
+        let digits = if self.is_64bit() { 16 } else { 32 };
+        HexBuf::from_u128(self.0.get(), digits)
+    }
+
+    /// The rightmost 56 bits: random for W3C random ids, UUIDv4 and UUIDv7 alike; samplers use them.
+    ///
+    /// ```
+    /// let id = trace_context::TraceId::from_u128(u128::MAX).unwrap();
+    /// assert_eq!(id.random_bits56(), (1u64 << 56) - 1);
+    /// ```
+    pub const fn random_bits56(self) -> u64 {
+        (self.0.get() as u64) & ((1u64 << 56) - 1)
+    }
+}
+
+impl fmt::Display for TraceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl fmt::Debug for TraceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TraceId({})", self.to_hex())
+    }
+}
+
+impl std::str::FromStr for TraceId {
+    type Err = IdError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        TraceId::parse(s)
+    }
+}
+
+/// A 64-bit span id. Never all-zero.
+///
+/// ```
+/// use trace_context::SpanId;
+/// let id = SpanId::parse("00F067AA0BA902B7").unwrap();
+/// assert_eq!(id.to_string(), "00f067aa0ba902b7");
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SpanId(NonZeroU64);
+
+impl SpanId {
+    /// The id with this numeric value, or `None` for zero.
+    ///
+    /// ```
+    /// assert!(trace_context::SpanId::from_u64(0).is_none());
+    /// ```
+    pub const fn from_u64(v: u64) -> Option<SpanId> {
+        match NonZeroU64::new(v) {
+            Some(n) => Some(SpanId(n)),
+            None => None,
+        }
+    }
+
+    /// The numeric value.
+    ///
+    /// ```
+    /// assert_eq!(trace_context::SpanId::from_u64(9).unwrap().to_u64(), 9);
+    /// ```
+    pub const fn to_u64(self) -> u64 {
+        self.0.get()
+    }
+
+    /// A fresh random id from the thread-local generator (never zero).
+    ///
+    /// ```
+    /// let s = trace_context::SpanId::random();
+    /// assert_ne!(s.to_u64(), 0);
+    /// ```
+    pub fn random() -> SpanId {
+        loop {
+            if let Some(id) = SpanId::from_u64(fastrand::u64(..)) {
+                return id;
+            }
+        }
+    }
+
+    /// Parses exactly 16 hex digits, in any case.
+    ///
+    /// ```
+    /// assert!(trace_context::SpanId::parse("0000000000000000").is_err());
+    /// ```
+    pub fn parse(text: &str) -> Result<SpanId, IdError> {
+        let b = text.as_bytes();
+        if b.len() != 16 {
+            return Err(IdError::Length(b.len()));
+        }
+        SpanId::from_u64(parse_hex(b, 0)? as u64).ok_or(IdError::Zero)
+    }
+
+    /// 16 lowercase hex digits, without allocating.
+    ///
+    /// ```
+    /// let s = trace_context::SpanId::from_u64(1).unwrap();
+    /// assert_eq!(&*s.to_hex(), "0000000000000001");
+    /// ```
+    pub fn to_hex(self) -> HexBuf<16> {
+        HexBuf::from_u128(self.0.get() as u128, 16)
+    }
+}
+
+impl fmt::Display for SpanId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl fmt::Debug for SpanId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SpanId({})", self.to_hex())
+    }
+}
+
+impl std::str::FromStr for SpanId {
+    type Err = IdError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        SpanId::parse(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuid_and_hex_agree() {
+        let u = uuid::Uuid::new_v4();
+        let a = TraceId::parse(&u.hyphenated().to_string()).unwrap();
+        let b = TraceId::parse(&u.simple().to_string().to_uppercase()).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.to_u128(), u.as_u128());
+        assert_eq!(a.to_string(), u.simple().to_string());
+    }
+
+    #[test]
+    fn rejects_bad_forms() {
+        assert_eq!(
+            TraceId::parse("g".repeat(32).as_str()),
+            Err(IdError::NotHex(0))
+        );
+        assert_eq!(
+            TraceId::parse("4bf92f35x77b3-4da6-a3ce-929d0e0e4736"),
+            Err(IdError::Hyphen)
+        );
+        assert_eq!(
+            TraceId::parse("4bf92f35-77b3-4da6-a3ce-929d0e0e473g"),
+            Err(IdError::NotHex(35))
+        );
+        assert_eq!(SpanId::parse("abc"), Err(IdError::Length(3)));
+        assert_eq!(TraceId::parse(&"0".repeat(16)), Err(IdError::Zero));
+    }
+
+    #[test]
+    fn zipkin_hex() {
+        let long = TraceId::parse("4bf92f3577b34da6a3ce929d0e0e4736").unwrap();
+        assert_eq!(&*long.to_zipkin_hex(), "4bf92f3577b34da6a3ce929d0e0e4736");
+    }
+}

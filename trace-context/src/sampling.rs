@@ -1,0 +1,127 @@
+//! The sampling decision: what the caller sent, and what this service decides.
+
+use std::sync::{Arc, RwLock};
+
+use crate::TraceId;
+
+/// A sampling decision, as received from upstream or as taken here.
+///
+/// ```
+/// use trace_context::Sampling;
+/// assert!(Sampling::Debug.is_sampled());
+/// assert!(!Sampling::Deferred.is_sampled());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Sampling {
+    /// No decision (B3 without `Sampled`, or nothing received): the receiver decides.
+    #[default]
+    Deferred,
+    /// Record and report this trace.
+    Sampled,
+    /// Do not report this trace (ids, logs and propagation still happen).
+    NotSampled,
+    /// B3 debug: sample regardless of any sampler.
+    Debug,
+}
+
+impl Sampling {
+    /// True for [`Sampling::Sampled`] and [`Sampling::Debug`].
+    ///
+    /// ```
+    /// assert!(trace_context::Sampling::Sampled.is_sampled());
+    /// ```
+    pub const fn is_sampled(self) -> bool {
+        matches!(self, Sampling::Sampled | Sampling::Debug)
+    }
+
+    /// The decision for a boolean.
+    ///
+    /// ```
+    /// assert_eq!(trace_context::Sampling::from_bool(false), trace_context::Sampling::NotSampled);
+    /// ```
+    pub const fn from_bool(sampled: bool) -> Sampling {
+        if sampled {
+            Sampling::Sampled
+        } else {
+            Sampling::NotSampled
+        }
+    }
+}
+
+/// Decides whether a trace entering this service is reported.
+///
+/// `trace-exporter` has the real samplers (probability, rate limit, parent-based); this trait is the
+/// contract between them and whoever starts a trace (the server layer, [`crate::Context::new_root`]).
+///
+/// ```
+/// use trace_context::{Sampler, Sampling, TraceId};
+/// struct Half;
+/// impl Sampler for Half {
+///     fn should_sample(&self, id: TraceId, upstream: Sampling) -> bool {
+///         upstream.is_sampled() || id.random_bits56() < (1 << 55)
+///     }
+/// }
+/// assert!(Half.should_sample(TraceId::random(), Sampling::Sampled));
+/// ```
+pub trait Sampler: Send + Sync + 'static {
+    /// Decide for a trace entering this service. `upstream` is what the caller sent
+    /// ([`Sampling::Deferred`] if nothing).
+    fn should_sample(&self, trace_id: TraceId, upstream: Sampling) -> bool;
+}
+
+/// The sampler used when none was set: follow the upstream decision; sample when there is none.
+///
+/// ```
+/// use trace_context::{FollowUpstream, Sampler, Sampling, TraceId};
+/// assert!(!FollowUpstream.should_sample(TraceId::random(), Sampling::NotSampled));
+/// assert!(FollowUpstream.should_sample(TraceId::random(), Sampling::Deferred));
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FollowUpstream;
+
+impl Sampler for FollowUpstream {
+    fn should_sample(&self, _: TraceId, upstream: Sampling) -> bool {
+        !matches!(upstream, Sampling::NotSampled)
+    }
+}
+
+static GLOBAL: RwLock<Option<Arc<dyn Sampler>>> = RwLock::new(None);
+
+/// Sets the process-wide sampler (trace-exporter's builder does this for you).
+///
+/// ```
+/// trace_context::set_global_sampler(std::sync::Arc::new(trace_context::FollowUpstream));
+/// ```
+pub fn set_global_sampler(sampler: Arc<dyn Sampler>) {
+    let mut slot = GLOBAL.write().unwrap_or_else(|e| e.into_inner());
+    *slot = Some(sampler);
+}
+
+/// The process-wide sampler ([`FollowUpstream`] until one is set).
+///
+/// ```
+/// let s = trace_context::global_sampler();
+/// let _ = s.should_sample(trace_context::TraceId::random(), trace_context::Sampling::Deferred);
+/// ```
+pub fn global_sampler() -> Arc<dyn Sampler> {
+    let slot = GLOBAL.read().unwrap_or_else(|e| e.into_inner());
+    match &*slot {
+        Some(s) => Arc::clone(s),
+        None => Arc::new(FollowUpstream),
+    }
+}
+
+/// Takes the decision for a trace entering this service: B3 debug stays debug, otherwise the
+/// sampler decides (it sees the upstream decision).
+///
+/// ```
+/// use trace_context::{decide, FollowUpstream, Sampling, TraceId};
+/// assert_eq!(decide(&FollowUpstream, TraceId::random(), Sampling::Debug), Sampling::Debug);
+/// assert_eq!(decide(&FollowUpstream, TraceId::random(), Sampling::NotSampled), Sampling::NotSampled);
+/// ```
+pub fn decide(sampler: &dyn Sampler, trace_id: TraceId, upstream: Sampling) -> Sampling {
+    if upstream == Sampling::Debug {
+        return Sampling::Debug;
+    }
+    Sampling::from_bool(sampler.should_sample(trace_id, upstream))
+}
