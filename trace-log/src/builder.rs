@@ -220,7 +220,7 @@ impl<W> Builder<W> {
     ///
     /// ```
     /// let filter = trace_log::builder().ignore_env().default_filter("warn,shop=debug").filter()?;
-    /// assert_eq!(filter.to_string(), "warn,shop=debug");
+    /// assert_eq!(filter.to_string(), "shop=debug,warn");
     /// # Ok::<(), trace_log::Error>(())
     /// ```
     pub fn default_filter(mut self, directives: impl Into<String>) -> Self {
