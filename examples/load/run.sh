@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Load test of the shop: the instrumented build (trace-kit layers, trace-reqwest client, trace-log
+# lines, exporter) against the bare build of the same shop (`--no-default-features`: no layers,
+# no exporter, plain reqwest, tracing-subscriber's plain formatter), with wrk against the
+# gateway on loopback, in the same run.
+#
+#   examples/load/run.sh                       # defaults below
+#   DURATION=20s CONNECTIONS=64 examples/load/run.sh
+#
+# Prints requests/s, p50 and p99 per configuration and the ratios instrumented / bare.
+# Goals: throughput ratio >= 0.90 at probability 0.1 and >= 0.80 at 1.0; p99 ratio <= 1.15 at 0.1.
+set -euo pipefail
+
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-2s}
+THREADS=${THREADS:-2}
+CONNECTIONS=${CONNECTIONS:-32}
+ROUNDS=${ROUNDS:-1}
+BASE_PORT=${BASE_PORT:-18000}
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+work=$(mktemp -d "${TMPDIR:-/tmp}/shop-load.XXXXXX")
+shop_pid=""
+cleanup() {
+    if [[ -n "$shop_pid" ]]; then kill "$shop_pid" 2>/dev/null || true; wait "$shop_pid" 2>/dev/null || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+if ! command -v wrk >/dev/null 2>&1; then
+    echo "wrk not found: installing it (apt-get)" >&2
+    if [[ $(id -u) -eq 0 ]]; then sudo=""; else sudo="sudo"; fi
+    $sudo apt-get update -qq && $sudo apt-get install -y -qq wrk >/dev/null
+fi
+
+target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+echo "building the bare and the instrumented shop (release)..." >&2
+cargo build --release -q -p examples --bin shop --no-default-features
+cp "$target_dir/release/shop" "$work/shop-bare"
+cargo build --release -q -p examples --bin shop
+cp "$target_dir/release/shop" "$work/shop-instrumented"
+
+# start_shop BINARY PROBABILITY: starts `shop --serve` on four free ports, waits until the
+# gateway answers; sets shop_pid and url.
+start_shop() {
+    local bin=$1 p=$2
+    local g=$BASE_PORT o=$((BASE_PORT + 1)) u=$((BASE_PORT + 2)) pr=$((BASE_PORT + 3))
+    "$bin" --serve --no-orders --sample-probability "$p" \
+        --gateway-port "$g" --order-port "$o" --user-port "$u" --product-port "$pr" \
+        >/dev/null 2>"$work/stderr" &
+    shop_pid=$!
+    url="http://127.0.0.1:$g/server-order/order/submit_order?userId=1001&productId=1001&count=1"
+    for _ in $(seq 1 100); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$g") 2>/dev/null; then return 0; fi
+        sleep 0.1
+    done
+    echo "the shop did not start:" >&2
+    cat "$work/stderr" >&2
+    exit 1
+}
+
+stop_shop() {
+    kill -TERM "$shop_pid" 2>/dev/null || true
+    wait "$shop_pid" 2>/dev/null || true
+    shop_pid=""
+}
+
+# to_ms VALUE: wrk latency ("812.00us", "1.23ms", "1.01s") in milliseconds.
+to_ms() {
+    awk -v v="$1" 'BEGIN {
+        n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
+        if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000;
+        printf "%.3f", n }'
+}
+
+# measure NAME BINARY PROBABILITY: one wrk run; appends "NAME rps p50 p99" to results.
+measure() {
+    local name=$1 bin=$2 p=$3
+    start_shop "$bin" "$p"
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "$url" >/dev/null
+    local out
+    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$url")
+    stop_shop
+    local rps p50 p99 non2xx
+    rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+    p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
+    p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
+    non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
+    if [[ -n "$non2xx" ]]; then echo "warning: $name: $non2xx non-2xx answers" >&2; fi
+    printf '%-22s %10.0f %9s %9s\n' "$name" "$rps" "$p50" "$p99" | tee -a "$work/results" >&2
+}
+
+echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION (after a $WARMUP warm-up), $(nproc) CPUs, $ROUNDS round(s)" >&2
+printf '%-22s %10s %9s %9s\n' "configuration" "req/s" "p50 ms" "p99 ms" >&2
+for _ in $(seq 1 "$ROUNDS"); do
+    measure bare "$work/shop-bare" 1.0
+    measure "instrumented p=0.1" "$work/shop-instrumented" 0.1
+    measure "instrumented p=1.0" "$work/shop-instrumented" 1.0
+done
+
+# Averages over rounds, then ratios against bare.
+awk '
+{ name = $1; if ($2 == "p=0.1" || $2 == "p=1.0") { name = $1 " " $2; rps = $3; p50 = $4; p99 = $5 }
+  else { rps = $2; p50 = $3; p99 = $4 }
+  n[name]++; r[name] += rps; a[name] += p50; b[name] += p99; if (!(name in seen)) { order[++k] = name; seen[name] = 1 } }
+END {
+  printf "\n%-22s %10s %9s %9s %12s %10s\n", "configuration", "req/s", "p50 ms", "p99 ms", "req/s ratio", "p99 ratio"
+  br = r["bare"] / n["bare"]; bp = b["bare"] / n["bare"]
+  for (i = 1; i <= k; i++) { m = order[i]
+    printf "%-22s %10.0f %9.3f %9.3f %12.3f %10.3f\n", m, r[m]/n[m], a[m]/n[m], b[m]/n[m], (r[m]/n[m])/br, (b[m]/n[m])/bp }
+  printf "\ngoals: req/s ratio >= 0.90 at p=0.1, >= 0.80 at p=1.0; p99 ratio <= 1.15 at p=0.1\n"
+}' "$work/results"

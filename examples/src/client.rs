@@ -1,0 +1,176 @@
+//! The outgoing HTTP client the services call each other with.
+//!
+//! With the `instrumented` feature (the default) it is a `reqwest-middleware` client with
+//! trace-reqwest's middleware: every call carries the current trace context (a new parent id per
+//! call) and opens a client span. Without it, it is a plain `reqwest::Client`; the services'
+//! code is the same either way.
+
+use std::fmt;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use reqwest::header::HeaderMap;
+use reqwest::{Method, Response};
+
+/// How long one call may take before it fails.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[cfg(feature = "instrumented")]
+type Inner = reqwest_middleware::ClientWithMiddleware;
+#[cfg(not(feature = "instrumented"))]
+type Inner = reqwest::Client;
+
+/// A cheap-to-clone HTTP client (one connection pool per service).
+///
+/// ```
+/// let client = examples::client::HttpClient::new();
+/// let _same_pool = client.clone();
+/// ```
+#[derive(Clone, Debug)]
+pub struct HttpClient {
+    inner: Inner,
+}
+
+impl Default for HttpClient {
+    fn default() -> Self {
+        HttpClient::new()
+    }
+}
+
+impl HttpClient {
+    /// A client with a [`CALL_TIMEOUT`] per call; instrumented when the feature is on.
+    ///
+    /// ```
+    /// let _client = examples::client::HttpClient::new();
+    /// ```
+    pub fn new() -> HttpClient {
+        let plain = reqwest::Client::builder()
+            .timeout(CALL_TIMEOUT)
+            .build()
+            .unwrap_or_else(|_| reqwest::Client::new());
+        HttpClient {
+            inner: instrument(plain),
+        }
+    }
+
+    /// `GET url`.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), examples::client::CallError> {
+    /// let client = examples::client::HttpClient::new();
+    /// let response = client.get("http://127.0.0.1:8060/user/get/1001").await?;
+    /// assert!(response.status().is_success());
+    /// # Ok(()) }
+    /// ```
+    pub async fn get(&self, url: &str) -> Result<Response, CallError> {
+        self.inner
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| CallError::new(url, e))
+    }
+
+    /// Sends a request with these headers and body (what a reverse proxy forwards).
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), examples::client::CallError> {
+    /// use reqwest::{header::HeaderMap, Method};
+    /// let client = examples::client::HttpClient::new();
+    /// let r = client
+    ///     .send(Method::POST, "http://127.0.0.1:9/echo", HeaderMap::new(), "hi".into())
+    ///     .await?;
+    /// # let _ = r; Ok(()) }
+    /// ```
+    pub async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> Result<Response, CallError> {
+        self.inner
+            .request(method, url)
+            .headers(headers)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| CallError::new(url, e))
+    }
+
+    /// POSTs `value` as JSON.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), examples::client::CallError> {
+    /// let client = examples::client::HttpClient::new();
+    /// client.post_json("http://127.0.0.1:7777/test", &serde_json::json!([])).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn post_json<T: serde::Serialize + ?Sized>(
+        &self,
+        url: &str,
+        value: &T,
+    ) -> Result<Response, CallError> {
+        self.inner
+            .post(url)
+            .json(value)
+            .send()
+            .await
+            .map_err(|e| CallError::new(url, e))
+    }
+}
+
+#[cfg(feature = "instrumented")]
+fn instrument(plain: reqwest::Client) -> Inner {
+    reqwest_middleware::ClientBuilder::new(plain)
+        .with(trace_reqwest::TracingMiddleware::default())
+        .build()
+}
+
+#[cfg(not(feature = "instrumented"))]
+fn instrument(plain: reqwest::Client) -> Inner {
+    plain
+}
+
+/// A call that got no HTTP response (connection refused, timeout, ...).
+///
+/// ```
+/// let e = examples::client::CallError::new("http://x/", "connection refused");
+/// assert_eq!(e.to_string(), "call to http://x/ failed: connection refused");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallError {
+    url: String,
+    message: String,
+}
+
+impl CallError {
+    /// An error for a call to `url`.
+    ///
+    /// ```
+    /// let e = examples::client::CallError::new("http://x/", "timeout");
+    /// assert_eq!(e.url(), "http://x/");
+    /// ```
+    pub fn new(url: &str, message: impl fmt::Display) -> CallError {
+        CallError {
+            url: url.to_owned(),
+            message: message.to_string(),
+        }
+    }
+
+    /// The URL called.
+    ///
+    /// ```
+    /// assert_eq!(examples::client::CallError::new("u", "m").url(), "u");
+    /// ```
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl fmt::Display for CallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "call to {} failed: {}", self.url, self.message)
+    }
+}
+
+impl std::error::Error for CallError {}

@@ -1,0 +1,272 @@
+//! The shop: the four services wired together, traced, on loopback ports.
+//!
+//! [`traced`] is everything a service adds to be traced: trace-tower's layer around its routes
+//! (and, because all four services of this demo share one process, a tiny middleware that
+//! puts the service's name in the MDC so that log lines and spans say which service they
+//! come from). The HTTP client each service calls the others with is
+//! [`HttpClient`](crate::client::HttpClient), a `reqwest-middleware` client with
+//! trace-reqwest's middleware.
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use axum::Router;
+
+use crate::catalog::{Products, Users};
+use crate::client::HttpClient;
+use crate::server::{bind, serve, ServiceHandle};
+use crate::services::order::{OrderConfig, OrderRequest};
+use crate::services::{gateway, order, product, user, Service};
+
+/// The MDC key holding the name of the service handling the request.
+pub const SERVICE_KEY: &str = "service";
+
+/// Wraps a service's routes with trace-kit: trace-tower's layer (reads or mints the trace id,
+/// runs the request in its context, opens the server span, echoes `X-App-Trace-Id`) and the
+/// service's name in the MDC under [`SERVICE_KEY`]. Without the `instrumented` feature the
+/// routes are returned as they are.
+///
+/// ```
+/// use examples::services::Service;
+/// let app = examples::shop::traced(Service::User, examples::services::user::router(Default::default()));
+/// # let _: axum::Router = app;
+/// ```
+#[cfg(feature = "instrumented")]
+pub fn traced(service: Service, routes: Router) -> Router {
+    routes
+        .layer(axum::middleware::from_fn(move |req, next| {
+            service_mdc::run(service, req, next)
+        }))
+        .layer(trace_tower::TraceLayer::new())
+}
+
+/// Wraps a service's routes with trace-kit (here: the bare build, so nothing).
+///
+/// ```
+/// use examples::services::Service;
+/// let app = examples::shop::traced(Service::User, examples::services::user::router(Default::default()));
+/// # let _: axum::Router = app;
+/// ```
+#[cfg(not(feature = "instrumented"))]
+pub fn traced(_service: Service, routes: Router) -> Router {
+    routes
+}
+
+#[cfg(feature = "instrumented")]
+mod service_mdc {
+    use axum::extract::Request;
+    use axum::middleware::Next;
+    use axum::response::Response;
+    use trace_context::{Context, WithContext};
+
+    use super::SERVICE_KEY;
+    use crate::services::Service;
+
+    /// Runs the rest of the request with the service's name in the MDC.
+    pub(super) async fn run(service: Service, req: Request, next: Next) -> Response {
+        match Context::current() {
+            Some(ctx) => {
+                let ctx = ctx.with_field(SERVICE_KEY, service.name());
+                next.run(req).with_context(ctx).await
+            }
+            None => next.run(req).await,
+        }
+    }
+}
+
+/// The gateway, traced, routing to the order service at `order_url`.
+///
+/// ```
+/// let _app: axum::Router = examples::shop::gateway_app("http://127.0.0.1:8080");
+/// ```
+pub fn gateway_app(order_url: &str) -> Router {
+    traced(
+        Service::Gateway,
+        gateway::router(order_url, HttpClient::new()),
+    )
+}
+
+/// The order service, traced, calling the user and product services at these URLs.
+///
+/// ```
+/// let _app: axum::Router = examples::shop::order_app("http://127.0.0.1:8060", "http://127.0.0.1:8070");
+/// ```
+pub fn order_app(user_url: &str, product_url: &str) -> Router {
+    let config = OrderConfig {
+        user_url: user_url.to_owned(),
+        product_url: product_url.to_owned(),
+    };
+    traced(Service::Order, order::router(config, HttpClient::new()))
+}
+
+/// The user service, traced, over the sample users.
+///
+/// ```
+/// let _app: axum::Router = examples::shop::user_app();
+/// ```
+pub fn user_app() -> Router {
+    traced(Service::User, user::router(Users::sample()))
+}
+
+/// The product service, traced, over the sample products.
+///
+/// ```
+/// let _app: axum::Router = examples::shop::product_app();
+/// ```
+pub fn product_app() -> Router {
+    traced(Service::Product, product::router(Products::sample()))
+}
+
+/// Where the shop's services listen.
+///
+/// ```
+/// let cfg = examples::shop::ShopConfig::default();
+/// assert_eq!(cfg.gateway_port, 10001);
+/// assert_eq!(examples::shop::ShopConfig::ephemeral().gateway_port, 0);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShopConfig {
+    /// The address all four listen on (default `127.0.0.1`).
+    pub host: IpAddr,
+    /// Gateway port (default 10001; 0 picks a free port).
+    pub gateway_port: u16,
+    /// Order service port (default 8080).
+    pub order_port: u16,
+    /// User service port (default 8060).
+    pub user_port: u16,
+    /// Product service port (default 8070).
+    pub product_port: u16,
+}
+
+impl Default for ShopConfig {
+    fn default() -> Self {
+        ShopConfig {
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            gateway_port: Service::Gateway.default_port(),
+            order_port: Service::Order.default_port(),
+            user_port: Service::User.default_port(),
+            product_port: Service::Product.default_port(),
+        }
+    }
+}
+
+impl ShopConfig {
+    /// All four on free ports picked by the system (for tests).
+    ///
+    /// ```
+    /// assert_eq!(examples::shop::ShopConfig::ephemeral().order_port, 0);
+    /// ```
+    pub fn ephemeral() -> ShopConfig {
+        ShopConfig {
+            gateway_port: 0,
+            order_port: 0,
+            user_port: 0,
+            product_port: 0,
+            ..ShopConfig::default()
+        }
+    }
+}
+
+/// The four running services.
+///
+/// ```no_run
+/// # async fn f() -> std::io::Result<()> {
+/// let shop = examples::shop::start(&examples::shop::ShopConfig::default()).await?;
+/// println!("gateway at {}", shop.gateway.url());
+/// shop.shutdown().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Shop {
+    /// The gateway.
+    pub gateway: ServiceHandle,
+    /// The order service.
+    pub order: ServiceHandle,
+    /// The user service.
+    pub user: ServiceHandle,
+    /// The product service.
+    pub product: ServiceHandle,
+}
+
+/// Starts the four services (inside a tokio runtime). Dropping the [`Shop`] stops them.
+///
+/// ```no_run
+/// # async fn f() -> std::io::Result<()> {
+/// let shop = examples::shop::start(&examples::shop::ShopConfig::ephemeral()).await?;
+/// # drop(shop); Ok(()) }
+/// ```
+pub async fn start(config: &ShopConfig) -> io::Result<Shop> {
+    let at = |port| SocketAddr::new(config.host, port);
+    let user_l = bind(at(config.user_port), "--user-port").await?;
+    let product_l = bind(at(config.product_port), "--product-port").await?;
+    let order_l = bind(at(config.order_port), "--order-port").await?;
+    let gateway_l = bind(at(config.gateway_port), "--gateway-port").await?;
+    let user_url = url_of(user_l.local_addr()?);
+    let product_url = url_of(product_l.local_addr()?);
+    let order_url = url_of(order_l.local_addr()?);
+    Ok(Shop {
+        user: serve(Service::User.name(), user_l, user_app())?,
+        product: serve(Service::Product.name(), product_l, product_app())?,
+        order: serve(
+            Service::Order.name(),
+            order_l,
+            order_app(&user_url, &product_url),
+        )?,
+        gateway: serve(Service::Gateway.name(), gateway_l, gateway_app(&order_url))?,
+    })
+}
+
+/// `http://addr`.
+fn url_of(addr: SocketAddr) -> String {
+    format!("http://{addr}")
+}
+
+impl Shop {
+    /// The URL that submits this order through the gateway.
+    ///
+    /// ```no_run
+    /// # fn f(shop: examples::shop::Shop) {
+    /// use examples::services::order::OrderRequest;
+    /// let url = shop.order_url(OrderRequest { user_id: 1001, product_id: 1001, count: 1 });
+    /// assert!(url.ends_with("/server-order/order/submit_order?userId=1001&productId=1001&count=1"));
+    /// # }
+    /// ```
+    pub fn order_url(&self, order: OrderRequest) -> String {
+        submit_order_url(&self.gateway.url(), order)
+    }
+
+    /// Stops the four services, letting requests in flight finish.
+    ///
+    /// ```no_run
+    /// # async fn f(shop: examples::shop::Shop) -> std::io::Result<()> {
+    /// shop.shutdown().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn shutdown(self) -> io::Result<()> {
+        self.gateway.shutdown().await?;
+        self.order.shutdown().await?;
+        self.user.shutdown().await?;
+        self.product.shutdown().await
+    }
+}
+
+/// The URL that submits `order` through a gateway at `gateway_url`.
+///
+/// ```
+/// use examples::services::order::OrderRequest;
+/// let url = examples::shop::submit_order_url(
+///     "http://127.0.0.1:10001",
+///     OrderRequest { user_id: 1001, product_id: 1002, count: 2 },
+/// );
+/// assert_eq!(url, "http://127.0.0.1:10001/server-order/order/submit_order?userId=1001&productId=1002&count=2");
+/// ```
+pub fn submit_order_url(gateway_url: &str, order: OrderRequest) -> String {
+    format!(
+        "{}{}/order/submit_order?userId={}&productId={}&count={}",
+        gateway_url.trim_end_matches('/'),
+        gateway::ROUTE_PREFIX,
+        order.user_id,
+        order.product_id,
+        order.count
+    )
+}
