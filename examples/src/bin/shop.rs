@@ -273,7 +273,6 @@ async fn run_alone(
         sample_probability: tracing.sample_probability,
         zipkin_url,
         keep_spans: false,
-        ..TelemetryConfig::default()
     })?;
     let listener = bind(([127, 0, 0, 1], port).into(), "--port").await?;
     let handle = serve(service.name(), listener, app)?;
