@@ -1,0 +1,102 @@
+//! The response future: polls the inner future inside the request's context and span, then
+//! records the outcome and echoes the id.
+
+use std::fmt::Display;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context as TaskContext, Poll};
+
+use http::{HeaderName, HeaderValue, Response};
+use pin_project::pin_project;
+use trace_context::Context;
+use tracing::Span;
+
+use crate::span::{record_error, record_panic, record_status};
+
+/// The future returned by [`TraceService`](crate::TraceService).
+///
+/// Every poll of the inner future runs with the request's [`Context`] installed and its server
+/// span entered. The span ends when this future completes or is dropped, i.e. when the
+/// response head is ready (the body may still be streaming), as tower-http's trace layer does.
+///
+/// ```
+/// use tower::{Layer, Service};
+/// let mut svc = trace_tower::TraceLayer::new().layer(tower::service_fn(|_: http::Request<()>| async {
+///     Ok::<_, std::convert::Infallible>(http::Response::new(()))
+/// }));
+/// let fut: trace_tower::ResponseFuture<_> = svc.call(http::Request::new(()));
+/// # drop(fut);
+/// ```
+#[pin_project]
+pub struct ResponseFuture<F> {
+    #[pin]
+    inner: F,
+    ctx: Context,
+    span: Span,
+    echo: Option<HeaderName>,
+}
+
+impl<F> ResponseFuture<F> {
+    pub(crate) fn new(inner: F, ctx: Context, span: Span, echo: Option<HeaderName>) -> Self {
+        ResponseFuture {
+            inner,
+            ctx,
+            span,
+            echo,
+        }
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+    E: Display,
+{
+    type Output = Result<Response<B>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let _ctx_guard = this.ctx.enter();
+        let _span_guard = this.span.enter();
+        let panic_guard = PanicGuard(this.span);
+        let poll = this.inner.poll(cx);
+        std::mem::forget(panic_guard);
+        let result = match poll {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(result) => result,
+        };
+        match &result {
+            Ok(response) => record_status(this.span, response.status()),
+            Err(error) => record_error(this.span, error),
+        }
+        let mut result = result;
+        if let (Ok(response), Some(name)) = (&mut result, this.echo.as_ref()) {
+            echo(response, name, this.ctx);
+        }
+        Poll::Ready(result)
+    }
+}
+
+/// Sets the id on the response unless the handler already set that header.
+fn echo<B>(response: &mut Response<B>, name: &HeaderName, ctx: &Context) {
+    if response.headers().contains_key(name) {
+        return;
+    }
+    // The application id was validated (visible ASCII only) and the trace id is hex, so the
+    // conversion cannot fail; if it ever did, the header is left out rather than forged.
+    if let Ok(value) = HeaderValue::from_str(&ctx.app_id_text()) {
+        response.headers_mut().insert(name.clone(), value);
+    }
+}
+
+/// Marks the span as failed when the inner future panics while being polled (the guard is
+/// dropped during unwinding; on a normal return it is forgotten).
+struct PanicGuard<'a>(&'a Span);
+
+impl Drop for PanicGuard<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            record_panic(self.0);
+        }
+    }
+}

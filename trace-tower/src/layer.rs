@@ -1,0 +1,180 @@
+//! The layer: the configuration shared by every service it wraps.
+
+use std::fmt;
+use std::sync::Arc;
+
+use http::HeaderName;
+use tower_layer::Layer;
+use trace_context::codec::Propagation;
+use trace_context::{IdGenerator, Sampler};
+
+use crate::service::TraceService;
+
+/// The header the id is echoed in when the propagation reads no application id header.
+const DEFAULT_ECHO_HEADER: &str = "x-app-trace-id";
+
+/// A tower [`Layer`] that gives every request a trace context, a server span and an echoed id.
+///
+/// Defaults: read `X-App-Trace-Id`, `traceparent`/`tracestate` and B3 (single and multi);
+/// echo the id in `X-App-Trace-Id`; mint random 128-bit trace ids; decide sampling with the
+/// global sampler (`trace_context::set_global_sampler`); no service name on the span.
+///
+/// ```
+/// use std::sync::Arc;
+/// use trace_context::codec::Propagation;
+/// use trace_context::{FollowUpstream, IdGenerator};
+/// use trace_tower::TraceLayer;
+///
+/// let layer = TraceLayer::new()
+///     .propagation(Propagation::default().app_header("X-Request-Id"))
+///     .echo(true)
+///     .id_generator(IdGenerator::uuid_v7())
+///     .sampler(Arc::new(FollowUpstream))
+///     .service_name("order");
+/// let svc = tower::ServiceBuilder::new()
+///     .layer(layer)
+///     .service(tower::service_fn(|_req: http::Request<()>| async {
+///         Ok::<_, std::convert::Infallible>(http::Response::new(()))
+///     }));
+/// # let _ = svc;
+/// ```
+#[derive(Clone)]
+pub struct TraceLayer {
+    pub(crate) config: Arc<Config>,
+}
+
+/// What a [`TraceService`] needs per request; shared, cloned only while the layer is built.
+#[derive(Clone)]
+pub(crate) struct Config {
+    pub(crate) propagation: Propagation,
+    pub(crate) echo: Option<HeaderName>,
+    pub(crate) generator: IdGenerator,
+    pub(crate) sampler: Option<Arc<dyn Sampler>>,
+    pub(crate) service_name: Option<Arc<str>>,
+}
+
+impl Default for TraceLayer {
+    fn default() -> Self {
+        TraceLayer::new()
+    }
+}
+
+impl TraceLayer {
+    /// The layer with its defaults (see the type's documentation).
+    ///
+    /// ```
+    /// let layer = trace_tower::TraceLayer::new();
+    /// # let _ = layer;
+    /// ```
+    pub fn new() -> Self {
+        let propagation = Propagation::default();
+        let echo = Some(echo_header(&propagation));
+        TraceLayer {
+            config: Arc::new(Config {
+                propagation,
+                echo,
+                generator: IdGenerator::random(),
+                sampler: None,
+                service_name: None,
+            }),
+        }
+    }
+
+    /// Which headers are read (and under which name the application id is echoed).
+    ///
+    /// ```
+    /// use trace_context::codec::{B3Style, Propagation};
+    /// let layer = trace_tower::TraceLayer::new()
+    ///     .propagation(Propagation::default().b3_off().app_header("X-Correlation-Id"));
+    /// # let _ = layer;
+    /// ```
+    pub fn propagation(self, propagation: Propagation) -> Self {
+        self.update(|c| {
+            if c.echo.is_some() {
+                c.echo = Some(echo_header(&propagation));
+            }
+            c.propagation = propagation;
+        })
+    }
+
+    /// Whether the response carries the id (default `true`). The value is the application id
+    /// as received when one was valid, else the trace id as 32 lowercase hex; a value the
+    /// handler set itself is never overwritten.
+    ///
+    /// ```
+    /// let layer = trace_tower::TraceLayer::new().echo(false);
+    /// # let _ = layer;
+    /// ```
+    pub fn echo(self, on: bool) -> Self {
+        self.update(|c| c.echo = on.then(|| echo_header(&c.propagation)))
+    }
+
+    /// How trace ids are minted for requests that bring none (default: random 128-bit).
+    ///
+    /// ```
+    /// let layer = trace_tower::TraceLayer::new()
+    ///     .id_generator(trace_context::IdGenerator::uuid_v7());
+    /// # let _ = layer;
+    /// ```
+    pub fn id_generator(self, generator: IdGenerator) -> Self {
+        self.update(|c| c.generator = generator)
+    }
+
+    /// The sampler deciding for traces entering here. Default: the global sampler
+    /// (`trace_context::set_global_sampler`, which trace-exporter's setup installs), read
+    /// per request so it can be installed after the layer is built.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let layer = trace_tower::TraceLayer::new().sampler(Arc::new(trace_context::FollowUpstream));
+    /// # let _ = layer;
+    /// ```
+    pub fn sampler(self, sampler: Arc<dyn Sampler>) -> Self {
+        self.update(|c| c.sampler = Some(sampler))
+    }
+
+    /// The service name, recorded on the server span as `service.name` (the Zipkin exporter
+    /// uses it as the span's `localEndpoint.serviceName`; useful when one process hosts several
+    /// services). Default: none, so the exporter's configured name is used.
+    ///
+    /// ```
+    /// let layer = trace_tower::TraceLayer::new().service_name("gateway");
+    /// # let _ = layer;
+    /// ```
+    pub fn service_name(self, name: impl Into<String>) -> Self {
+        let name: Arc<str> = Arc::from(name.into());
+        self.update(|c| c.service_name = Some(name))
+    }
+
+    fn update(mut self, f: impl FnOnce(&mut Config)) -> Self {
+        f(Arc::make_mut(&mut self.config));
+        self
+    }
+}
+
+fn echo_header(propagation: &Propagation) -> HeaderName {
+    propagation
+        .app_header_name()
+        .and_then(|n| HeaderName::from_bytes(n.as_bytes()).ok())
+        .unwrap_or_else(|| HeaderName::from_static(DEFAULT_ECHO_HEADER))
+}
+
+impl<S> Layer<S> for TraceLayer {
+    type Service = TraceService<S>;
+
+    fn layer(&self, inner: S) -> TraceService<S> {
+        TraceService::new(inner, self.config.clone())
+    }
+}
+
+impl fmt::Debug for TraceLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TraceLayer")
+            .field("propagation", &self.config.propagation)
+            .field("echo", &self.config.echo)
+            .field("generator", &self.config.generator)
+            .field("sampler", &self.config.sampler.as_ref().map(|_| "custom"))
+            .field("service_name", &self.config.service_name)
+            .finish()
+    }
+}
