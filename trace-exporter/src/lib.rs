@@ -1,1 +1,27 @@
-//! trace-exporter
+//! # trace-exporter
+//!
+//! Samplers and a Zipkin v2 reporter for trace-kit: the part of Spring Cloud Sleuth + Zipkin
+//! that decides which traces are recorded and ships their spans off the request path.
+//!
+//! * [`sampler`]: probability on the rightmost 56 bits of the trace id (deterministic across
+//!   services, correct on UUIDv4 ids), rate-limited, parent-based, always/never, composition.
+//! * [`SpanRecord`] and [`encode`]: the Zipkin v2 JSON encoding, owned here.
+//! * [`AsyncReporter`]: a bounded queue, one sender thread, batching, retries, counters; over
+//!   a [`Transport`] ([`ZipkinHttp`], [`FileTransport`]); [`MemorySink`] and [`Fanout`].
+#![deny(missing_docs)]
+
+pub mod encode;
+mod error;
+mod record;
+mod reporter;
+pub mod sampler;
+mod sink;
+
+pub use error::ConfigError;
+pub use record::{Annotation, Endpoint, Kind, SpanRecord};
+pub use reporter::*;
+pub use sampler::{
+    parse_sampler, AllOf, AlwaysOff, AlwaysOn, AnyOf, ParentBased, ProbabilitySampler, RateClock,
+    RateLimitingSampler, Sampler, SamplerSpec, Sampling,
+};
+pub use sink::{Fanout, FileTransport, MemorySink, Sink, TimedOut};

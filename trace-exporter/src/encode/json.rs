@@ -1,0 +1,260 @@
+//! Low-level JSON writing: escaped strings, integers, IP addresses.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// Where the encoder writes: a byte buffer, or a counter that only measures.
+///
+/// ```
+/// use trace_exporter::encode::{JsonOut, LenCounter};
+/// let mut n = LenCounter::default();
+/// n.raw(b"abc");
+/// assert_eq!(n.len(), 3);
+/// ```
+pub trait JsonOut {
+    /// Appends bytes as they are.
+    fn raw(&mut self, bytes: &[u8]);
+    /// Appends one byte.
+    fn byte(&mut self, b: u8) {
+        self.raw(&[b]);
+    }
+}
+
+impl JsonOut for Vec<u8> {
+    #[inline]
+    fn raw(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+    #[inline]
+    fn byte(&mut self, b: u8) {
+        self.push(b);
+    }
+}
+
+/// A [`JsonOut`] that counts bytes instead of storing them (exact encoded sizes for batching).
+///
+/// ```
+/// let s = trace_exporter::SpanRecord::new(trace_context::TraceId::random(),
+///     trace_context::SpanId::random(), "w", Default::default());
+/// assert_eq!(trace_exporter::encode::encoded_len(&s), s.to_json().len());
+/// ```
+#[derive(Debug, Default, Clone, Copy)]
+pub struct LenCounter(usize);
+
+impl LenCounter {
+    /// Bytes counted so far.
+    ///
+    /// ```
+    /// assert_eq!(trace_exporter::encode::LenCounter::default().len(), 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.0
+    }
+
+    /// True when nothing was counted.
+    ///
+    /// ```
+    /// assert!(trace_exporter::encode::LenCounter::default().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl JsonOut for LenCounter {
+    #[inline]
+    fn raw(&mut self, bytes: &[u8]) {
+        self.0 += bytes.len();
+    }
+    #[inline]
+    fn byte(&mut self, _: u8) {
+        self.0 += 1;
+    }
+}
+
+/// 0 = copy as is; otherwise the escape (`b'u'` = `\u00XX`).
+static ESCAPE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = b'u';
+        i += 1;
+    }
+    t[b'\n' as usize] = b'n';
+    t[b'\r' as usize] = b'r';
+    t[b'\t' as usize] = b't';
+    t[0x08] = b'b';
+    t[0x0c] = b'f';
+    t[b'"' as usize] = b'"';
+    t[b'\\' as usize] = b'\\';
+    t
+};
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Writes `s` as a JSON string (with quotes), escaping `"`, `\` and control characters.
+#[inline]
+pub(crate) fn string<O: JsonOut>(out: &mut O, s: &str) {
+    out.byte(b'"');
+    string_body(out, s.as_bytes(), false);
+    out.byte(b'"');
+}
+
+/// Writes `s` as a JSON string, ASCII letters lower-cased (Zipkin's rule for names).
+#[inline]
+pub(crate) fn string_lower<O: JsonOut>(out: &mut O, s: &str) {
+    out.byte(b'"');
+    string_body(out, s.as_bytes(), true);
+    out.byte(b'"');
+}
+
+#[inline]
+fn string_body<O: JsonOut>(out: &mut O, bytes: &[u8], lower: bool) {
+    if lower && bytes.iter().any(u8::is_ascii_uppercase) {
+        // Rare (names are usually lower case already): lower-case a copy in pieces.
+        let mut buf = [0u8; 64];
+        for chunk in bytes.chunks(64) {
+            let piece = &mut buf[..chunk.len()];
+            piece.copy_from_slice(chunk);
+            piece.make_ascii_lowercase();
+            escaped(out, piece);
+        }
+    } else {
+        escaped(out, bytes);
+    }
+}
+
+#[inline]
+fn escaped<O: JsonOut>(out: &mut O, bytes: &[u8]) {
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc = ESCAPE[b as usize];
+        if esc == 0 {
+            continue;
+        }
+        if start < i {
+            out.raw(&bytes[start..i]);
+        }
+        if esc == b'u' {
+            out.raw(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[(b >> 4) as usize],
+                HEX[(b & 0xf) as usize],
+            ]);
+        } else {
+            out.raw(&[b'\\', esc]);
+        }
+        start = i + 1;
+    }
+    if start < bytes.len() {
+        out.raw(&bytes[start..]);
+    }
+}
+
+/// Writes an unsigned integer in decimal.
+#[inline]
+pub(crate) fn uint<O: JsonOut>(out: &mut O, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.raw(&buf[i..]);
+}
+
+/// Writes an IPv4 address as a JSON string.
+pub(crate) fn ipv4<O: JsonOut>(out: &mut O, ip: Ipv4Addr) {
+    out.byte(b'"');
+    for (i, octet) in ip.octets().into_iter().enumerate() {
+        if i > 0 {
+            out.byte(b'.');
+        }
+        uint(out, u64::from(octet));
+    }
+    out.byte(b'"');
+}
+
+/// Writes an IPv6 address as a JSON string (RFC 5952 text, as `Display` renders it).
+pub(crate) fn ipv6<O: JsonOut>(out: &mut O, ip: Ipv6Addr) {
+    use std::io::Write as _;
+    // The longest rendering is 45 bytes ("ffff:...:255.255.255.255" forms are shorter).
+    let mut buf = [0u8; 64];
+    let mut cursor = std::io::Cursor::new(&mut buf[..]);
+    let _ = write!(cursor, "{ip}");
+    let n = cursor.position() as usize;
+    out.byte(b'"');
+    out.raw(&buf[..n]);
+    out.byte(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(text: &str) -> String {
+        let mut v = Vec::new();
+        string(&mut v, text);
+        String::from_utf8(v).unwrap()
+    }
+
+    #[test]
+    fn escapes_like_serde_json() {
+        for text in [
+            "plain",
+            "quote \" and \\ backslash",
+            "new\nline\rtab\tbell\u{7}\u{0}\u{1f}",
+            "\u{8}\u{c}",
+            "unicode é 日本 🎉 \u{2028}",
+            "",
+            "</script>",
+            "\u{7f}",
+        ] {
+            let ours = s(text);
+            assert_eq!(ours, serde_json::to_string(text).unwrap(), "{text:?}");
+            let back: String = serde_json::from_str(&ours).unwrap();
+            assert_eq!(back, text);
+        }
+    }
+
+    #[test]
+    fn lower_case_long_and_escaped() {
+        let text = format!("{}\"X", "AbC".repeat(40));
+        let mut v = Vec::new();
+        string_lower(&mut v, &text);
+        let back: String = serde_json::from_slice(&v).unwrap();
+        assert_eq!(back, text.to_ascii_lowercase());
+    }
+
+    #[test]
+    fn integers_and_ips() {
+        for n in [0u64, 7, 10, 1_700_000_000_000_000, u64::MAX] {
+            let mut v = Vec::new();
+            uint(&mut v, n);
+            assert_eq!(String::from_utf8(v).unwrap(), n.to_string());
+        }
+        let mut v = Vec::new();
+        ipv4(&mut v, Ipv4Addr::new(192, 168, 0, 111));
+        assert_eq!(v, b"\"192.168.0.111\"");
+        let mut v = Vec::new();
+        let ip: Ipv6Addr = "2001:db8::c001".parse().unwrap();
+        ipv6(&mut v, ip);
+        assert_eq!(v, b"\"2001:db8::c001\"");
+    }
+
+    #[test]
+    fn counter_matches_writer() {
+        let text = "a\"b\\c\nd\u{1}é";
+        let mut v = Vec::new();
+        string(&mut v, text);
+        let mut c = LenCounter::default();
+        string(&mut c, text);
+        assert_eq!(c.len(), v.len());
+    }
+}

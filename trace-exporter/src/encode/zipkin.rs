@@ -1,0 +1,250 @@
+//! A [`SpanRecord`] as Zipkin v2 JSON (`zipkin2-api.yaml`, definitions/Span).
+
+use super::json::{self, JsonOut, LenCounter};
+use crate::{Endpoint, SpanRecord};
+
+/// The service name written when a span has none (Zipkin wants `localEndpoint.serviceName`).
+pub(crate) const UNKNOWN_SERVICE: &str = "unknown_service";
+
+/// Appends one span as a Zipkin v2 JSON object to `out`.
+///
+/// Ids are lower-case hex (the trace id as 16 digits when its high 64 bits are zero, else 32);
+/// `parentId` is absent on a root span; `name` and `serviceName` are lower-cased as Zipkin
+/// stores them; `duration` is at least 1; port 0 and empty endpoints are left out.
+///
+/// ```
+/// let s = trace_exporter::SpanRecord::new(trace_context::TraceId::random(),
+///     trace_context::SpanId::random(), "w", Default::default());
+/// let mut buf = Vec::new();
+/// trace_exporter::encode::encode_span(&s, &mut buf);
+/// assert_eq!(buf.first(), Some(&b'{'));
+/// ```
+pub fn encode_span(span: &SpanRecord, out: &mut Vec<u8>) {
+    write_span(span, out);
+}
+
+/// The exact number of bytes [`encode_span`] writes for `span`.
+///
+/// ```
+/// let s = trace_exporter::SpanRecord::new(trace_context::TraceId::random(),
+///     trace_context::SpanId::random(), "Ä\n", Default::default());
+/// assert_eq!(trace_exporter::encode::encoded_len(&s), s.to_json().len());
+/// ```
+pub fn encoded_len(span: &SpanRecord) -> usize {
+    let mut n = LenCounter::default();
+    write_span(span, &mut n);
+    n.len()
+}
+
+/// Appends a JSON array of spans (`ListOfSpans`) to `out`.
+///
+/// ```
+/// let mut buf = Vec::new();
+/// trace_exporter::encode::encode_list(&[], &mut buf);
+/// assert_eq!(buf, b"[]");
+/// ```
+pub fn encode_list(spans: &[SpanRecord], out: &mut Vec<u8>) {
+    out.push(b'[');
+    for (i, span) in spans.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_span(span, out);
+    }
+    out.push(b']');
+}
+
+/// Writes one span to any [`JsonOut`].
+///
+/// ```
+/// let s = trace_exporter::SpanRecord::new(trace_context::TraceId::random(),
+///     trace_context::SpanId::random(), "w", Default::default());
+/// let mut n = trace_exporter::encode::LenCounter::default();
+/// trace_exporter::encode::write_span(&s, &mut n);
+/// assert!(n.len() > 50);
+/// ```
+pub fn write_span<O: JsonOut>(span: &SpanRecord, out: &mut O) {
+    out.raw(b"{\"traceId\":\"");
+    out.raw(span.trace_id.to_zipkin_hex().as_bytes());
+    if let Some(parent) = span.parent_id {
+        out.raw(b"\",\"parentId\":\"");
+        out.raw(parent.to_hex().as_bytes());
+    }
+    out.raw(b"\",\"id\":\"");
+    out.raw(span.id.to_hex().as_bytes());
+    out.byte(b'"');
+    if let Some(kind) = span.kind {
+        out.raw(b",\"kind\":\"");
+        out.raw(kind.as_str().as_bytes());
+        out.byte(b'"');
+    }
+    if !span.name.is_empty() {
+        out.raw(b",\"name\":");
+        json::string_lower(out, &span.name);
+    }
+    if span.timestamp != 0 {
+        out.raw(b",\"timestamp\":");
+        json::uint(out, span.timestamp);
+        out.raw(b",\"duration\":");
+        json::uint(out, span.duration.max(1));
+    }
+    if span.debug {
+        out.raw(b",\"debug\":true");
+    }
+    if span.shared {
+        out.raw(b",\"shared\":true");
+    }
+    out.raw(b",\"localEndpoint\":");
+    endpoint(out, &span.local_endpoint, true);
+    if let Some(remote) = span.remote_endpoint.as_ref().filter(|e| !e.is_empty()) {
+        out.raw(b",\"remoteEndpoint\":");
+        endpoint(out, remote, false);
+    }
+    if !span.annotations.is_empty() {
+        out.raw(b",\"annotations\":[");
+        for (i, a) in span.annotations.iter().enumerate() {
+            if i > 0 {
+                out.byte(b',');
+            }
+            out.raw(b"{\"timestamp\":");
+            json::uint(out, a.timestamp);
+            out.raw(b",\"value\":");
+            json::string(out, &a.value);
+            out.byte(b'}');
+        }
+        out.byte(b']');
+    }
+    let mut first = true;
+    for (key, value) in &span.tags {
+        if key.is_empty() {
+            continue;
+        }
+        out.raw(if first { b",\"tags\":{" } else { b"," });
+        first = false;
+        json::string(out, key);
+        out.byte(b':');
+        json::string(out, value);
+    }
+    if !first {
+        out.byte(b'}');
+    }
+    out.byte(b'}');
+}
+
+fn endpoint<O: JsonOut>(out: &mut O, e: &Endpoint, local: bool) {
+    let mut sep = b'{';
+    let name = e.service_name.as_deref().filter(|n| !n.is_empty());
+    let name = if local {
+        Some(name.unwrap_or(UNKNOWN_SERVICE))
+    } else {
+        name
+    };
+    if let Some(name) = name {
+        out.raw(b"{\"serviceName\":");
+        json::string_lower(out, name);
+        sep = b',';
+    }
+    if let Some(ip) = e.ipv4 {
+        out.byte(sep);
+        out.raw(b"\"ipv4\":");
+        json::ipv4(out, ip);
+        sep = b',';
+    }
+    if let Some(ip) = e.ipv6 {
+        out.byte(sep);
+        out.raw(b"\"ipv6\":");
+        json::ipv6(out, ip);
+        sep = b',';
+    }
+    if let Some(port) = e.port.filter(|p| *p != 0) {
+        out.byte(sep);
+        out.raw(b"\"port\":");
+        json::uint(out, u64::from(port));
+        sep = b',';
+    }
+    if sep == b'{' {
+        out.byte(b'{');
+    }
+    out.byte(b'}');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Annotation, Kind};
+    use std::sync::Arc;
+    use trace_context::{SpanId, TraceId};
+
+    fn sample() -> SpanRecord {
+        let mut s = SpanRecord::new(
+            TraceId::parse("4bf92f3577b34da6a3ce929d0e0e4736").unwrap(),
+            SpanId::parse("00f067aa0ba902b7").unwrap(),
+            "GET /Order/{id}",
+            Arc::new(
+                Endpoint::service("Order-Service")
+                    .with_ip("192.168.0.111".parse().unwrap())
+                    .with_port(8080),
+            ),
+        );
+        s.parent_id = SpanId::parse("53995c3f42cd8ad8").ok();
+        s.kind = Some(Kind::Server);
+        s.timestamp = 1_652_413_758_790_051;
+        s.duration = 0;
+        s.shared = true;
+        s.debug = true;
+        s.remote_endpoint = Some(
+            Endpoint::default()
+                .with_ip("::1".parse().unwrap())
+                .with_port(0),
+        );
+        s.annotations.push(Annotation {
+            timestamp: 1_652_413_758_790_100,
+            value: "cache \"miss\"".into(),
+        });
+        s.set_tag("http.method", "GET");
+        s.set_tag("http.path", "/order/1001\n");
+        s
+    }
+
+    #[test]
+    fn full_span() {
+        let json = sample().to_json();
+        assert_eq!(
+            json,
+            concat!(
+                r#"{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","parentId":"53995c3f42cd8ad8","#,
+                r#""id":"00f067aa0ba902b7","kind":"SERVER","name":"get /order/{id}","#,
+                r#""timestamp":1652413758790051,"duration":1,"debug":true,"shared":true,"#,
+                r#""localEndpoint":{"serviceName":"order-service","ipv4":"192.168.0.111","port":8080},"#,
+                r#""remoteEndpoint":{"ipv6":"::1"},"#,
+                r#""annotations":[{"timestamp":1652413758790100,"value":"cache \"miss\""}],"#,
+                r#""tags":{"http.method":"GET","http.path":"/order/1001\n"}}"#
+            )
+        );
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["tags"]["http.path"], "/order/1001\n");
+        assert_eq!(encoded_len(&sample()), json.len());
+    }
+
+    #[test]
+    fn minimal_root_span() {
+        let s = SpanRecord::new(
+            TraceId::from_u128(0x1234).unwrap(),
+            SpanId::from_u64(1).unwrap(),
+            "",
+            Arc::new(Endpoint::default()),
+        );
+        assert_eq!(
+            s.to_json(),
+            r#"{"traceId":"0000000000001234","id":"0000000000000001","localEndpoint":{"serviceName":"unknown_service"}}"#
+        );
+    }
+
+    #[test]
+    fn list() {
+        let mut out = Vec::new();
+        encode_list(&[sample(), sample()], &mut out);
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v.as_array().unwrap().len(), 2);
+    }
+}

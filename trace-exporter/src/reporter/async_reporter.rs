@@ -1,0 +1,278 @@
+//! The asynchronous reporter: a bounded queue in front of one sender thread.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::metrics::{Counters, ReporterMetrics};
+use super::options::ReporterOptions;
+use super::sender::Sender;
+use super::transport::Transport;
+use crate::sink::{Sink, TimedOut};
+use crate::{ConfigError, SpanRecord};
+
+/// The sender thread is woken early each time this many spans have been queued, so that
+/// full messages go out without waiting for the flush interval.
+pub(crate) const WAKE_EVERY: usize = 512;
+
+/// What the request path and the sender thread share, behind one short-held lock.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    pub(crate) queue: VecDeque<SpanRecord>,
+    pub(crate) queued_bytes: u64,
+    /// Spans that entered the queue.
+    pub(crate) accepted: u64,
+    /// Of those, spans the sender delivered or gave up on.
+    pub(crate) completed: u64,
+    /// A `flush` is waiting: send partial messages as soon as the queue is empty.
+    pub(crate) flush_requested: bool,
+    /// `shutdown` was called: deliver what is queued by this deadline, take no more spans.
+    pub(crate) closing: Option<Instant>,
+    /// The shutdown deadline passed: drop everything and stop.
+    pub(crate) abandoned: bool,
+    /// The sender thread has stopped.
+    pub(crate) finished: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) state: Mutex<State>,
+    /// The sender waits on it.
+    pub(crate) wake: Condvar,
+    /// `flush` and `shutdown` wait on it.
+    pub(crate) progress: Condvar,
+    pub(crate) counters: Counters,
+    pub(crate) spans: AtomicU64,
+    pub(crate) queue_size: usize,
+}
+
+impl Shared {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+struct Handle {
+    shared: Arc<Shared>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    close_timeout: Duration,
+    description: String,
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        let _ = shutdown(&self.shared, &self.thread, self.close_timeout);
+    }
+}
+
+/// A [`Sink`] that queues spans and delivers them from its own thread through a
+/// [`Transport`], like zipkin-reporter-java's `AsyncReporter`.
+///
+/// * [`Sink::report`] never blocks: it takes a short lock to push onto a bounded queue; when
+///   the queue is full the span is dropped and counted (`spans_dropped`).
+/// * One sender thread (a plain `std::thread`, so it works with or without tokio) takes spans
+///   off the queue, packs them into messages of at most `message_max_bytes`, and sends a
+///   message when it is full or its first span has waited `flush_interval`. No lock is held
+///   while sending.
+/// * Retryable failures (connection errors, 5xx) are retried with exponential backoff for
+///   `retry_for`; then the message is dropped and counted. Warnings are rate-limited.
+/// * [`Sink::shutdown`] delivers what is queued within its timeout; the rest is counted as
+///   dropped. Dropping the last clone does the same with `close_timeout`.
+///
+/// ```
+/// use std::time::Duration;
+/// use trace_exporter::{AsyncReporter, FileTransport, ReporterOptions, Sink, SpanRecord};
+/// let path = std::env::temp_dir().join(format!("doc-async-{}.json", std::process::id()));
+/// let reporter = AsyncReporter::new(FileTransport::create(&path)?, ReporterOptions::default())?;
+/// reporter.report(SpanRecord::new(trace_context::TraceId::random(),
+///     trace_context::SpanId::random(), "work", Default::default()));
+/// reporter.shutdown(Duration::from_secs(5)).unwrap();
+/// assert_eq!(reporter.metrics().unwrap().spans_sent, 1);
+/// # std::fs::remove_file(&path).ok();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct AsyncReporter {
+    inner: Arc<Handle>,
+}
+
+impl AsyncReporter {
+    /// Starts the sender thread for `transport` with `options` (checked with
+    /// [`ReporterOptions::validate`]).
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("doc-new-{}.json", std::process::id()));
+    /// let r = trace_exporter::AsyncReporter::new(
+    ///     trace_exporter::FileTransport::create(&path)?, Default::default())?;
+    /// assert_eq!(r.metrics().spans, 0);
+    /// # std::fs::remove_file(&path).ok();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new(transport: impl Transport, options: ReporterOptions) -> Result<Self, ConfigError> {
+        options.validate()?;
+        let description = transport.describe();
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::default()),
+            wake: Condvar::new(),
+            progress: Condvar::new(),
+            counters: Counters::default(),
+            spans: AtomicU64::new(0),
+            queue_size: options.queue_size,
+        });
+        let close_timeout = options.close_timeout;
+        let sender = Sender::new(Arc::clone(&shared), Box::new(transport), options);
+        let thread = std::thread::Builder::new()
+            .name("trace-exporter".into())
+            .spawn(move || sender.run())
+            .map_err(|e| ConfigError::new("reporter thread", format!("cannot start it: {e}")))?;
+        Ok(AsyncReporter {
+            inner: Arc::new(Handle {
+                shared,
+                thread: Mutex::new(Some(thread)),
+                close_timeout,
+                description,
+            }),
+        })
+    }
+
+    /// The counters now.
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("doc-m-{}.json", std::process::id()));
+    /// # let r = trace_exporter::AsyncReporter::new(
+    /// #     trace_exporter::FileTransport::create(&path)?, Default::default())?;
+    /// let m = r.metrics();
+    /// assert_eq!(m.spans_dropped, 0);
+    /// # std::fs::remove_file(&path).ok();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn metrics(&self) -> ReporterMetrics {
+        let shared = &self.inner.shared;
+        let (queued, bytes) = {
+            let st = shared.lock();
+            (st.queue.len() as u64, st.queued_bytes)
+        };
+        shared
+            .counters
+            .snapshot(shared.spans.load(Relaxed), queued, bytes)
+    }
+
+    /// Where the spans go (the transport's description).
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("doc-d-{}.json", std::process::id()));
+    /// # let r = trace_exporter::AsyncReporter::new(
+    /// #     trace_exporter::FileTransport::create(&path)?, Default::default())?;
+    /// assert!(r.describe().starts_with("file "));
+    /// # std::fs::remove_file(&path).ok();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn describe(&self) -> &str {
+        &self.inner.description
+    }
+}
+
+impl Sink for AsyncReporter {
+    fn report(&self, span: SpanRecord) {
+        let shared = &self.inner.shared;
+        shared.spans.fetch_add(1, Relaxed);
+        let size = span.size_estimate() as u64;
+        let mut st = shared.lock();
+        if st.closing.is_some() || st.queue.len() >= shared.queue_size {
+            drop(st);
+            Counters::add(&shared.counters.spans_dropped, 1);
+            return;
+        }
+        st.queue.push_back(span);
+        st.accepted += 1;
+        st.queued_bytes += size;
+        let wake = st.queue.len() % WAKE_EVERY == 0;
+        drop(st);
+        if wake {
+            shared.wake.notify_one();
+        }
+    }
+
+    fn flush(&self, timeout: Duration) -> Result<(), TimedOut> {
+        let shared = &self.inner.shared;
+        let deadline = Instant::now() + timeout;
+        let mut st = shared.lock();
+        let target = st.accepted;
+        if st.completed >= target {
+            return Ok(());
+        }
+        st.flush_requested = true;
+        shared.wake.notify_one();
+        while st.completed < target && !st.finished {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(TimedOut);
+            }
+            st = shared
+                .progress
+                .wait_timeout(st, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        Ok(())
+    }
+
+    fn shutdown(&self, timeout: Duration) -> Result<(), TimedOut> {
+        shutdown(&self.inner.shared, &self.inner.thread, timeout)
+    }
+
+    fn metrics(&self) -> Option<ReporterMetrics> {
+        Some(AsyncReporter::metrics(self))
+    }
+}
+
+fn shutdown(
+    shared: &Shared,
+    thread: &Mutex<Option<JoinHandle<()>>>,
+    timeout: Duration,
+) -> Result<(), TimedOut> {
+    let deadline = Instant::now() + timeout;
+    let mut st = shared.lock();
+    if st.closing.is_none() {
+        st.closing = Some(deadline);
+    }
+    shared.wake.notify_one();
+    while !st.finished {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            // Too late: what is still queued is dropped; the sender gives up its message
+            // when its current attempt ends (attempts are bounded by the same deadline).
+            st.abandoned = true;
+            let n = st.queue.len() as u64;
+            st.queue.clear();
+            st.queued_bytes = 0;
+            st.completed += n;
+            drop(st);
+            Counters::add(&shared.counters.spans_dropped, n);
+            shared.wake.notify_one();
+            shared.progress.notify_all();
+            return Err(TimedOut);
+        }
+        st = shared
+            .progress
+            .wait_timeout(st, left)
+            .unwrap_or_else(|e| e.into_inner())
+            .0;
+    }
+    drop(st);
+    let handle = thread.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if let Some(handle) = handle {
+        let _ = handle.join();
+    }
+    Ok(())
+}
+
+impl std::fmt::Debug for AsyncReporter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AsyncReporter")
+            .field("transport", &self.inner.description)
+            .finish()
+    }
+}

@@ -1,0 +1,300 @@
+//! The sender thread: takes spans off the queue, packs messages, sends them with retries.
+
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::async_reporter::{Shared, State};
+use super::metrics::Counters;
+use super::options::ReporterOptions;
+use super::transport::Transport;
+use super::warn::{WarnLimiter, REPORTER_TARGET};
+use crate::SpanRecord;
+
+/// Spans taken off the queue per lock acquisition (they are sized outside the lock).
+const CHUNK: usize = 512;
+/// The brackets of a JSON list.
+const LIST_OVERHEAD: usize = 2;
+
+pub(crate) struct Sender {
+    shared: Arc<Shared>,
+    transport: Box<dyn Transport>,
+    options: ReporterOptions,
+    batch: Vec<SpanRecord>,
+    batch_bytes: usize,
+    batch_started: Option<Instant>,
+    failures: WarnLimiter,
+    drops: WarnLimiter,
+    dropped_seen: u64,
+}
+
+/// Marks the sender finished however it stops (a panicking transport included), counting
+/// what it still held as dropped, so `flush`/`shutdown` never wait for a dead thread.
+struct FinishGuard<'a> {
+    shared: &'a Shared,
+    held: u64,
+}
+
+impl Drop for FinishGuard<'_> {
+    fn drop(&mut self) {
+        let mut st = self.shared.lock();
+        let n = st.queue.len() as u64 + self.held;
+        st.queue.clear();
+        st.queued_bytes = 0;
+        st.completed += n;
+        st.finished = true;
+        drop(st);
+        Counters::add(&self.shared.counters.spans_dropped, n);
+        self.shared
+            .counters
+            .pending_spans
+            .fetch_sub(self.held, Relaxed);
+        self.shared.progress.notify_all();
+    }
+}
+
+impl Sender {
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        transport: Box<dyn Transport>,
+        options: ReporterOptions,
+    ) -> Self {
+        Sender {
+            failures: WarnLimiter::new(options.warn_interval),
+            drops: WarnLimiter::new(options.warn_interval),
+            shared,
+            transport,
+            options,
+            batch: Vec::new(),
+            batch_bytes: LIST_OVERHEAD,
+            batch_started: None,
+            dropped_seen: 0,
+        }
+    }
+
+    pub(crate) fn run(mut self) {
+        let shared = Arc::clone(&self.shared);
+        let mut guard = FinishGuard {
+            shared: &shared,
+            held: 0,
+        };
+        // `take` returns None when abandoned: the guard drops what this thread holds.
+        while let Some((chunk, drained, urgent, closing)) = self.take() {
+            guard.held += chunk.len() as u64;
+            for span in chunk {
+                self.add(span, &mut guard);
+            }
+            let due = self
+                .batch_started
+                .is_some_and(|t| t.elapsed() >= self.options.flush_interval);
+            if drained && (urgent || due) && !self.batch.is_empty() {
+                self.send_batch(&mut guard);
+            }
+            self.warn_drops();
+            if closing && drained && self.batch.is_empty() {
+                break;
+            }
+        }
+    }
+
+    /// Waits for work and takes a chunk of the queue: `(spans, queue now empty, flush or
+    /// shutdown waiting, shutting down)`; `None` when abandoned.
+    fn take(&mut self) -> Option<(Vec<SpanRecord>, bool, bool, bool)> {
+        let mut st = self.shared.lock();
+        loop {
+            if st.abandoned {
+                return None;
+            }
+            if !st.queue.is_empty() || st.flush_requested || st.closing.is_some() {
+                break;
+            }
+            let wait = match self.batch_started {
+                Some(t) => {
+                    (t + self.options.flush_interval).saturating_duration_since(Instant::now())
+                }
+                None => self.options.flush_interval,
+            };
+            if wait.is_zero() {
+                break;
+            }
+            st = self
+                .shared
+                .wake
+                .wait_timeout(st, wait)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+            if self
+                .batch_started
+                .is_some_and(|t| t.elapsed() >= self.options.flush_interval)
+            {
+                break;
+            }
+        }
+        let n = st.queue.len().min(CHUNK);
+        let chunk: Vec<SpanRecord> = st.queue.drain(..n).collect();
+        let freed: u64 = chunk.iter().map(|s| s.size_estimate() as u64).sum();
+        st.queued_bytes = st.queued_bytes.saturating_sub(freed);
+        let drained = st.queue.is_empty();
+        let urgent = st.flush_requested || st.closing.is_some();
+        if drained {
+            st.flush_requested = false;
+        }
+        let closing = st.closing.is_some();
+        drop(st);
+        Counters::add(&self.shared.counters.pending_spans, n as u64);
+        Some((chunk, drained, urgent, closing))
+    }
+
+    fn add(&mut self, span: SpanRecord, guard: &mut FinishGuard<'_>) {
+        let size = self.transport.span_size(&span);
+        Counters::add(&self.shared.counters.span_bytes, size as u64);
+        if size + LIST_OVERHEAD > self.options.message_max_bytes {
+            guard.held -= 1;
+            self.complete(1, false);
+            Counters::add(&self.shared.counters.spans_dropped, 1);
+            let now = Instant::now();
+            if let Some(held_back) = self.failures.check(now) {
+                tracing::warn!(
+                    target: REPORTER_TARGET,
+                    span_bytes = size,
+                    message_max_bytes = self.options.message_max_bytes,
+                    held_back,
+                    "dropped a span larger than the largest message"
+                );
+            }
+            return;
+        }
+        let separator = usize::from(!self.batch.is_empty());
+        if self.batch_bytes + separator + size > self.options.message_max_bytes {
+            self.send_batch(guard);
+        }
+        if self.batch.is_empty() {
+            self.batch_started = Some(Instant::now());
+        } else {
+            self.batch_bytes += 1;
+        }
+        self.batch_bytes += size;
+        self.batch.push(span);
+    }
+
+    /// Counts `n` spans as finished with, wakes `flush`/`shutdown` waiters.
+    fn complete(&self, n: u64, sent: bool) {
+        let counters = &self.shared.counters;
+        if sent {
+            Counters::add(&counters.spans_sent, n);
+        }
+        counters.pending_spans.fetch_sub(n, Relaxed);
+        let mut st: std::sync::MutexGuard<'_, State> = self.shared.lock();
+        st.completed += n;
+        drop(st);
+        self.shared.progress.notify_all();
+    }
+
+    fn send_batch(&mut self, guard: &mut FinishGuard<'_>) {
+        let batch = std::mem::take(&mut self.batch);
+        self.batch_bytes = LIST_OVERHEAD;
+        self.batch_started = None;
+        let n = batch.len() as u64;
+        let bytes = self.transport.prepare(&batch);
+        drop(batch);
+        let counters = &self.shared.counters;
+        Counters::add(&counters.messages, 1);
+        Counters::add(&counters.message_bytes, bytes as u64);
+        let sent = self.deliver(n);
+        guard.held -= n;
+        if !sent {
+            Counters::add(&self.shared.counters.messages_dropped, 1);
+            Counters::add(&self.shared.counters.spans_dropped, n);
+        }
+        self.complete(n, sent);
+    }
+
+    /// Sends the prepared message, retrying; true when delivered.
+    fn deliver(&mut self, spans: u64) -> bool {
+        let start = Instant::now();
+        let mut backoff = self.options.initial_backoff;
+        loop {
+            let (closing, abandoned) = {
+                let st = self.shared.lock();
+                (st.closing, st.abandoned)
+            };
+            if abandoned {
+                return false;
+            }
+            let mut timeout = self.options.request_timeout;
+            if let Some(deadline) = closing {
+                timeout = timeout.min(deadline.saturating_duration_since(Instant::now()));
+                if timeout.is_zero() {
+                    return false;
+                }
+            }
+            let error = match self.transport.send(timeout) {
+                Ok(()) => {
+                    self.failures.reset();
+                    return true;
+                }
+                Err(e) => e,
+            };
+            let retry = error.is_retryable()
+                && start.elapsed() + backoff < self.options.retry_for
+                && closing.is_none_or(|d| Instant::now() + backoff < d);
+            if let Some(held_back) = self.failures.check(Instant::now()) {
+                tracing::warn!(
+                    target: REPORTER_TARGET,
+                    destination = %self.transport.describe(),
+                    error = %error,
+                    spans,
+                    retrying = retry,
+                    held_back,
+                    "could not deliver spans"
+                );
+            }
+            if !retry {
+                return false;
+            }
+            Counters::add(&self.shared.counters.retries, 1);
+            if !self.sleep(backoff) {
+                return false;
+            }
+            backoff = (backoff * 2).min(self.options.max_backoff);
+        }
+    }
+
+    /// Waits `d` unless abandoned meanwhile (false) .
+    fn sleep(&self, d: Duration) -> bool {
+        let until = Instant::now() + d;
+        let mut st = self.shared.lock();
+        loop {
+            if st.abandoned {
+                return false;
+            }
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return true;
+            }
+            st = self
+                .shared
+                .wake
+                .wait_timeout(st, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    fn warn_drops(&mut self) {
+        let dropped = self.shared.counters.spans_dropped.load(Relaxed);
+        if dropped == self.dropped_seen {
+            return;
+        }
+        if let Some(held_back) = self.drops.check(Instant::now()) {
+            tracing::warn!(
+                target: REPORTER_TARGET,
+                dropped = dropped - self.dropped_seen,
+                total_dropped = dropped,
+                held_back,
+                "dropped spans (queue full, collector unreachable, or shutting down)"
+            );
+            self.dropped_seen = dropped;
+        }
+    }
+}

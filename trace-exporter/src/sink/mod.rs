@@ -1,0 +1,71 @@
+//! Where finished spans go: the one interface every destination implements.
+
+mod fanout;
+mod file;
+mod memory;
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::{ReporterMetrics, SpanRecord};
+
+pub use fanout::Fanout;
+pub use file::FileTransport;
+pub use memory::MemorySink;
+
+/// A flush or shutdown that did not finish within its timeout.
+///
+/// ```
+/// assert_eq!(trace_exporter::TimedOut.to_string(), "timed out");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimedOut;
+
+impl fmt::Display for TimedOut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("timed out")
+    }
+}
+
+impl std::error::Error for TimedOut {}
+
+/// A destination for finished spans: the recorder layer and the OpenTelemetry exporter hand
+/// spans to one of these.
+///
+/// [`Sink::report`] is called on the request path: it must never block on I/O or wait for a
+/// lock held across I/O. Implementations: [`crate::AsyncReporter`] (a bounded queue and a
+/// sender thread in front of a [`crate::Transport`]: Zipkin HTTP, file, OTLP), [`MemorySink`]
+/// and [`Fanout`].
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use trace_exporter::{Sink, SpanRecord};
+///
+/// #[derive(Default)]
+/// struct Counting(AtomicUsize);
+/// impl Sink for Counting {
+///     fn report(&self, _span: SpanRecord) {
+///         self.0.fetch_add(1, Ordering::Relaxed);
+///     }
+/// }
+/// ```
+pub trait Sink: Send + Sync + 'static {
+    /// Takes a finished span. Never blocks.
+    fn report(&self, span: SpanRecord);
+
+    /// Waits until the spans reported so far are delivered (or given up on), at most `timeout`.
+    fn flush(&self, _timeout: Duration) -> Result<(), TimedOut> {
+        Ok(())
+    }
+
+    /// Delivers what is queued within `timeout` and stops taking spans. Spans not delivered by
+    /// then are counted as dropped.
+    fn shutdown(&self, _timeout: Duration) -> Result<(), TimedOut> {
+        Ok(())
+    }
+
+    /// The counters, for sinks that keep them.
+    fn metrics(&self) -> Option<ReporterMetrics> {
+        None
+    }
+}
