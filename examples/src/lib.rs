@@ -43,3 +43,8 @@ pub mod shop;
 pub mod telemetry;
 pub mod waterfall;
 pub mod zipkin;
+
+/// The root README's snippets, compiled and run as doc tests.
+#[cfg(all(doctest, feature = "instrumented"))]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
