@@ -13,15 +13,19 @@
 pub mod encode;
 mod error;
 mod record;
+mod recorder;
 mod reporter;
 pub mod sampler;
+mod setup;
 mod sink;
 
 pub use error::ConfigError;
 pub use record::{Annotation, Endpoint, Kind, SpanRecord};
+pub use recorder::{ZipkinLayer, FIELD_SERVICE_NAME, FIELD_SPAN_KIND, MAX_TAG_VALUE};
 pub use reporter::*;
 pub use sampler::{
     parse_sampler, AllOf, AlwaysOff, AlwaysOn, AnyOf, ParentBased, ProbabilitySampler, RateClock,
     RateLimitingSampler, Sampler, SamplerSpec, Sampling,
 };
+pub use setup::*;
 pub use sink::{Fanout, FileTransport, MemorySink, Sink, TimedOut};

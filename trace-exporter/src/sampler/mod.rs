@@ -23,7 +23,6 @@ mod rate_limit;
 
 pub use always::{AlwaysOff, AlwaysOn};
 pub use compose::{AllOf, AnyOf};
-#[allow(unused_imports)] // used by the builder
 pub(crate) use env::from_lookup;
 pub use env::{
     from_env, parse as parse_sampler, SamplerSpec, DEFAULT_RATE, ENV_SAMPLER, ENV_SAMPLER_ARG,

@@ -1,0 +1,276 @@
+//! The `tracing-subscriber` layer that records the spans of sampled traces.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use trace_context::{Context, Sampling};
+use tracing_core::span::{Attributes, Id, Record};
+use tracing_core::{Event, Subscriber};
+use tracing_subscriber::layer::{Context as LayerContext, Layer};
+use tracing_subscriber::registry::{LookupSpan, SpanRef};
+
+use super::fields::{EventVisitor, Recording, SpanVisitor};
+use crate::reporter::REPORTER_TARGET;
+use crate::{Annotation, Endpoint, Kind, Sink, SpanRecord};
+
+/// Endpoints shared by the spans of one service.
+#[derive(Default)]
+struct Endpoints {
+    by_name: RwLock<HashMap<String, Arc<Endpoint>>>,
+}
+
+/// Records the `tracing` spans of sampled traces and hands each, when it closes, to a
+/// [`Sink`] as a [`SpanRecord`].
+///
+/// Register it after `trace_context::ContextLayer`, which gives every span inside a request
+/// its [`Context`] (ids and sampling decision):
+///
+/// * a span whose context is not sampled (or that has no context) is left alone: one
+///   extensions lookup, no allocation;
+/// * ids come from the context: `traceId`, `id`, `parentId` (absent on a root), `shared` for a
+///   server span that joined a remote parent, `debug` for B3 debug;
+/// * `span.kind` gives the Zipkin kind; names follow Brave: a server span is
+///   `"get /order/{id}"` (lower-case method and `http.route`; the method alone without a
+///   route), a client span the lower-case method, any other span its `tracing` name;
+/// * the service (`localEndpoint.serviceName`) is the span's own `service.name` field, else
+///   the nearest ancestor's, else the layer's default;
+/// * `net.peer.name`/`net.peer.ip`/`net.peer.port` give `remoteEndpoint`; `error = false` is
+///   not tagged; every other field becomes a tag (`http.method`, `http.path`, `http.route`,
+///   `http.status_code`, `error`, `app.trace_id`, and the user's own); values are cut at 4 KiB;
+/// * events inside a recorded span become annotations (`message key=value ...`).
+///
+/// ```
+/// use tracing_subscriber::layer::SubscriberExt;
+/// use trace_exporter::{MemorySink, ZipkinLayer};
+///
+/// let sink = MemorySink::new();
+/// let subscriber = tracing_subscriber::registry()
+///     .with(trace_context::ContextLayer::new())
+///     .with(ZipkinLayer::new(sink.clone(), "shop"));
+/// tracing::subscriber::with_default(subscriber, || {
+///     let ctx = trace_context::Context::builder(trace_context::TraceId::random())
+///         .sampling(trace_context::Sampling::Sampled)
+///         .build();
+///     let _in_request = ctx.enter();
+///     tracing::info_span!("load order", order = 7).in_scope(|| tracing::info!("cache miss"));
+/// });
+/// let span = &sink.spans()[0];
+/// assert_eq!(span.name, "load order");
+/// assert_eq!(span.service_name(), Some("shop"));
+/// assert_eq!(span.tag("order"), Some("7"));
+/// assert_eq!(span.annotations[0].value, "cache miss");
+/// ```
+#[derive(Clone)]
+pub struct ZipkinLayer {
+    sink: Arc<dyn Sink>,
+    local: Arc<Endpoint>,
+    endpoints: Arc<Endpoints>,
+}
+
+impl ZipkinLayer {
+    /// A layer reporting to `sink`, with `service_name` as the default service.
+    ///
+    /// ```
+    /// let _layer = trace_exporter::ZipkinLayer::new(trace_exporter::MemorySink::new(), "shop");
+    /// ```
+    pub fn new(sink: impl Sink, service_name: impl Into<String>) -> Self {
+        Self::with_endpoint(Arc::new(sink), Endpoint::service(service_name))
+    }
+
+    /// A layer reporting to a shared sink, with a full default local endpoint (service name,
+    /// address, port). Spans of other services (a `service.name` field) get the same address
+    /// and port with their own name.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use trace_exporter::{Endpoint, MemorySink, ZipkinLayer};
+    /// let local = Endpoint::service("shop").with_ip("127.0.0.1".parse().unwrap()).with_port(8080);
+    /// let _layer = ZipkinLayer::with_endpoint(Arc::new(MemorySink::new()), local);
+    /// ```
+    pub fn with_endpoint(sink: Arc<dyn Sink>, local: Endpoint) -> Self {
+        ZipkinLayer {
+            sink,
+            local: Arc::new(local),
+            endpoints: Arc::default(),
+        }
+    }
+
+    /// The endpoint for a named service (shared by all its spans).
+    fn endpoint(&self, name: &str) -> Arc<Endpoint> {
+        if self.local.service_name.as_deref() == Some(name) {
+            return Arc::clone(&self.local);
+        }
+        if let Some(e) = self
+            .endpoints
+            .by_name
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+        {
+            return Arc::clone(e);
+        }
+        let mut map = self
+            .endpoints
+            .by_name
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        let endpoint = map.entry(name.to_string()).or_insert_with(|| {
+            Arc::new(Endpoint {
+                service_name: Some(name.to_string()),
+                ..(*self.local).clone()
+            })
+        });
+        Arc::clone(endpoint)
+    }
+
+    /// The endpoint inherited from the nearest recorded ancestor, else the default.
+    fn inherited<S>(&self, span: &SpanRef<'_, S>) -> Arc<Endpoint>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let mut parent = span.parent();
+        while let Some(p) = parent {
+            if let Some(r) = p.extensions().get::<Recording>() {
+                return Arc::clone(&r.span.local_endpoint);
+            }
+            parent = p.parent();
+        }
+        Arc::clone(&self.local)
+    }
+
+    fn resolve_service(&self, rec: &mut Recording) {
+        if let Some(name) = rec.service.take() {
+            rec.span.local_endpoint = self.endpoint(&name);
+        }
+    }
+}
+
+fn epoch_micros() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
+}
+
+impl<S> Layer<S> for ZipkinLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: LayerContext<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let (trace_id, span_id, parent_id, sampling, remote_parent) = {
+            let ext = span.extensions();
+            let Some(c) = ext.get::<Context>() else {
+                return;
+            };
+            if !c.is_sampled() {
+                return;
+            }
+            (
+                c.trace_id(),
+                c.span_id(),
+                c.parent_span_id(),
+                c.sampling(),
+                c.remote_parent(),
+            )
+        };
+        let meta = attrs.metadata();
+        if meta.target().starts_with(REPORTER_TARGET) {
+            return;
+        }
+        let app = span
+            .extensions()
+            .get::<Context>()
+            .and_then(|c| c.app_trace_id().map(|a| a.as_str().to_string()));
+        let mut record = SpanRecord::new(trace_id, span_id, meta.name(), self.inherited(&span));
+        record.parent_id = parent_id;
+        record.timestamp = epoch_micros();
+        record.debug = sampling == Sampling::Debug;
+        record.shared = remote_parent;
+        let mut rec = Recording {
+            span: record,
+            start: Instant::now(),
+            method: None,
+            route: None,
+            service: None,
+        };
+        attrs.record(&mut SpanVisitor(&mut rec));
+        self.resolve_service(&mut rec);
+        if let Some(app) = app {
+            if rec.span.tag("app.trace_id").is_none() {
+                rec.span.set_tag("app.trace_id", app);
+            }
+        }
+        span.extensions_mut().insert(rec);
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: LayerContext<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let mut ext = span.extensions_mut();
+        let Some(rec) = ext.get_mut::<Recording>() else {
+            return;
+        };
+        values.record(&mut SpanVisitor(rec));
+        self.resolve_service(rec);
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: LayerContext<'_, S>) {
+        let Some(span) = ctx.event_span(event) else {
+            return;
+        };
+        if span.extensions().get::<Recording>().is_none() {
+            return;
+        }
+        if event.metadata().target().starts_with(REPORTER_TARGET) {
+            return;
+        }
+        let mut visitor = EventVisitor::default();
+        event.record(&mut visitor);
+        let annotation = Annotation {
+            timestamp: epoch_micros(),
+            value: visitor.finish(),
+        };
+        let mut ext = span.extensions_mut();
+        if let Some(rec) = ext.get_mut::<Recording>() {
+            rec.span.annotations.push(annotation);
+        }
+    }
+
+    fn on_close(&self, id: Id, ctx: LayerContext<'_, S>) {
+        let Some(span) = ctx.span(&id) else { return };
+        let Some(rec) = span.extensions_mut().remove::<Recording>() else {
+            return;
+        };
+        let Recording {
+            mut span,
+            start,
+            method,
+            route,
+            ..
+        } = rec;
+        span.duration = (start.elapsed().as_micros() as u64).max(1);
+        match (span.kind, method) {
+            (Some(Kind::Server), Some(method)) => {
+                span.name = match route {
+                    Some(route) if !route.is_empty() => format!("{method} {route}").into(),
+                    _ => method.into(),
+                };
+            }
+            (Some(Kind::Client), Some(method)) => span.name = method.into(),
+            _ => {}
+        }
+        if span.kind != Some(Kind::Server) {
+            // `shared` only means something on a server span joining its caller's span id.
+            span.shared = false;
+        }
+        self.sink.report(span);
+    }
+}
+
+impl std::fmt::Debug for ZipkinLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ZipkinLayer")
+            .field("service", &self.local.service_name)
+            .finish()
+    }
+}

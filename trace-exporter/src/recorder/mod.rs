@@ -1,0 +1,7 @@
+//! The recorder: turns the `tracing` spans of sampled traces into [`crate::SpanRecord`]s.
+
+mod fields;
+mod layer;
+
+pub use fields::{FIELD_SERVICE_NAME, FIELD_SPAN_KIND, MAX_TAG_VALUE};
+pub use layer::ZipkinLayer;
