@@ -22,9 +22,10 @@ use crate::services::{gateway, order, product, user, Service};
 pub const SERVICE_KEY: &str = "service";
 
 /// Wraps a service's routes with trace-kit: trace-tower's layer (reads or mints the trace id,
-/// runs the request in its context, opens the server span, echoes `X-App-Trace-Id`) and the
-/// service's name in the MDC under [`SERVICE_KEY`]. Without the `instrumented` feature the
-/// routes are returned as they are.
+/// runs the request in its context, opens the server span named after the service — the
+/// exporter's `localEndpoint.serviceName` for it and its client spans — and echoes
+/// `X-App-Trace-Id`) and the service's name in the MDC under [`SERVICE_KEY`] (for the log
+/// lines). Without the `instrumented` feature the routes are returned as they are.
 ///
 /// ```
 /// use examples::services::Service;
@@ -37,7 +38,7 @@ pub fn traced(service: Service, routes: Router) -> Router {
         .layer(axum::middleware::from_fn(move |req, next| {
             service_mdc::run(service, req, next)
         }))
-        .layer(trace_tower::TraceLayer::new())
+        .layer(trace_tower::TraceLayer::new().service_name(service.name()))
 }
 
 /// Wraps a service's routes with trace-kit (here: the bare build, so nothing).

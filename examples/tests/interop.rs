@@ -18,19 +18,25 @@ async fn harness() -> (ServiceHandle, Seen) {
         .route(
             "/callback",
             post(
-                |State(seen): State<Seen>, headers: HeaderMap, Json(body): Json<serde_json::Value>| async move {
+                |State(seen): State<Seen>,
+                 headers: HeaderMap,
+                 Json(body): Json<serde_json::Value>| async move {
                     seen.lock().unwrap().push((headers, body));
                     "ok"
                 },
             ),
         )
         .with_state(seen.clone());
-    let listener = bind("127.0.0.1:0".parse().unwrap(), "--port").await.unwrap();
+    let listener = bind("127.0.0.1:0".parse().unwrap(), "--port")
+        .await
+        .unwrap();
     (serve("harness", listener, app).unwrap(), seen)
 }
 
 async fn interop() -> ServiceHandle {
-    let listener = bind("127.0.0.1:0".parse().unwrap(), "--addr").await.unwrap();
+    let listener = bind("127.0.0.1:0".parse().unwrap(), "--addr")
+        .await
+        .unwrap();
     serve("interop", listener, examples::interop::app()).unwrap()
 }
 
@@ -73,7 +79,11 @@ async fn each_call_carries_the_trace_with_a_new_parent_id() {
         assert_eq!(parts[1], trace_id, "{tp}");
         assert_ne!(parts[2], parent, "a new parent id: {tp}");
         assert_eq!(parts[2].len(), 16);
-        assert_eq!(u8::from_str_radix(parts[3], 16).unwrap() & 1, 1, "sampled: {tp}");
+        assert_eq!(
+            u8::from_str_radix(parts[3], 16).unwrap() & 1,
+            1,
+            "sampled: {tp}"
+        );
         assert_eq!(
             header(headers, "tracestate"),
             "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7"

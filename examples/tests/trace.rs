@@ -98,7 +98,10 @@ fn assert_joins(server: &Span, client: &Span) {
 /// SERVER; returns the spans in the order the waterfall must list them.
 fn assert_shop_tree(spans: &[Span], product_calls: usize) -> Vec<&Span> {
     let gw_server = one(spans, "gateway", Kind::Server, None);
-    assert_eq!(gw_server.parent_id, None, "the gateway's server span is the root");
+    assert_eq!(
+        gw_server.parent_id, None,
+        "the gateway's server span is the root"
+    );
     assert!(!gw_server.shared);
     let gw_client = one(spans, "gateway", Kind::Client, None);
     assert_eq!(gw_client.parent_id.as_deref(), Some(gw_server.id.as_str()));
@@ -116,7 +119,13 @@ fn assert_shop_tree(spans: &[Span], product_calls: usize) -> Vec<&Span> {
     }
     let user_server = one(spans, "user", Kind::Server, None);
     assert_joins(user_server, order_clients[0]);
-    let mut in_order = vec![gw_server, gw_client, order_server, order_clients[0], user_server];
+    let mut in_order = vec![
+        gw_server,
+        gw_client,
+        order_server,
+        order_clients[0],
+        user_server,
+    ];
     let mut product_servers: Vec<&Span> = spans
         .iter()
         .filter(|s| s.service_name() == "product" && s.kind == Some(Kind::Server))
@@ -165,7 +174,9 @@ async fn one_order_is_one_trace_across_four_services() {
     );
 
     let lines = assert_logs_of_all_services(&telemetry, &answer.trace_id);
-    assert!(lines.iter().any(|l| l.contains("order 1 placed") || l.contains("placed:")));
+    assert!(lines
+        .iter()
+        .any(|l| l.contains("order 1 placed") || l.contains("placed:")));
 
     // The waterfall lists every span, parents before children, siblings by start time.
     let text = waterfall::render(
@@ -211,7 +222,13 @@ async fn an_unknown_product_is_an_error_in_the_trace_and_the_logs() {
     let in_order = assert_shop_tree(&spans, 1);
     let product_server = in_order[6];
     assert_eq!(product_server.service_name(), "product");
-    for span in [product_server, in_order[5], in_order[2], in_order[1], in_order[0]] {
+    for span in [
+        product_server,
+        in_order[5],
+        in_order[2],
+        in_order[1],
+        in_order[0],
+    ] {
         assert!(
             span.error().is_some(),
             "{} {:?} must be marked error: {span:?}",

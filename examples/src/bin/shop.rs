@@ -151,6 +151,9 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
         .clone()
         .or_else(|| std::env::var("OTEL_EXPORTER_ZIPKIN_ENDPOINT").ok())
         .filter(|u| !u.trim().is_empty());
+    if cfg!(not(feature = "instrumented")) && zipkin_url.is_some() {
+        eprintln!("shop: this build has no exporter (built without the `instrumented` feature): no spans are sent to Zipkin");
+    }
     match cli.command {
         None => run_demo(&cli.demo, &cli.tracing, zipkin_url).await,
         Some(command) => run_alone(command, &cli.tracing, zipkin_url).await,
