@@ -12,6 +12,7 @@
 
 pub mod encode;
 mod error;
+pub mod otel;
 mod record;
 mod recorder;
 mod reporter;

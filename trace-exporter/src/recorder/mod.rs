@@ -3,5 +3,6 @@
 mod fields;
 mod layer;
 
+pub(crate) use fields::bounded;
 pub use fields::{FIELD_SERVICE_NAME, FIELD_SPAN_KIND, MAX_TAG_VALUE};
 pub use layer::ZipkinLayer;

@@ -89,7 +89,7 @@ impl Drop for Handle {
 /// reporter.report(SpanRecord::new(trace_context::TraceId::random(),
 ///     trace_context::SpanId::random(), "work", Default::default()));
 /// reporter.shutdown(Duration::from_secs(5)).unwrap();
-/// assert_eq!(reporter.metrics().unwrap().spans_sent, 1);
+/// assert_eq!(reporter.metrics().spans_sent, 1);
 /// # std::fs::remove_file(&path).ok();
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
