@@ -123,7 +123,32 @@ impl HttpClient {
 fn instrument(plain: reqwest::Client) -> Inner {
     reqwest_middleware::ClientBuilder::new(plain)
         .with(trace_reqwest::TracingMiddleware::default())
+        .with(MarkClientErrors)
         .build()
+}
+
+/// Marks the client span `error = "<status>"` when the answer is a 4xx, as Brave's HTTP
+/// parser does for any status above 399 (trace-reqwest marks 5xx itself). In the shop an
+/// unknown user or product is a 404 that fails the order: it must show as an error in the
+/// trace. Added after trace-reqwest's middleware, it runs inside the client span.
+#[cfg(feature = "instrumented")]
+struct MarkClientErrors;
+
+#[cfg(feature = "instrumented")]
+#[async_trait::async_trait]
+impl reqwest_middleware::Middleware for MarkClientErrors {
+    async fn handle(
+        &self,
+        req: reqwest::Request,
+        extensions: &mut axum::http::Extensions,
+        next: reqwest_middleware::Next<'_>,
+    ) -> reqwest_middleware::Result<Response> {
+        let response = next.run(req, extensions).await?;
+        if response.status().is_client_error() {
+            tracing::Span::current().record("error", response.status().as_str());
+        }
+        Ok(response)
+    }
 }
 
 #[cfg(not(feature = "instrumented"))]

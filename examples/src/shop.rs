@@ -25,7 +25,10 @@ pub const SERVICE_KEY: &str = "service";
 /// runs the request in its context, opens the server span named after the service — the
 /// exporter's `localEndpoint.serviceName` for it and its client spans — and echoes
 /// `X-App-Trace-Id`) and the service's name in the MDC under [`SERVICE_KEY`] (for the log
-/// lines). Without the `instrumented` feature the routes are returned as they are.
+/// lines). A 4xx answer marks the server span `error = "<status>"`, as Brave's HTTP parser
+/// does for any status above 399 (trace-tower marks 5xx itself): in the shop an unknown user
+/// or product fails the order and must show as an error in the trace. Without the
+/// `instrumented` feature the routes are returned as they are.
 ///
 /// ```
 /// use examples::services::Service;
@@ -63,15 +66,21 @@ mod service_mdc {
     use super::SERVICE_KEY;
     use crate::services::Service;
 
-    /// Runs the rest of the request with the service's name in the MDC.
+    /// Runs the rest of the request with the service's name in the MDC; marks the server
+    /// span `error = "<status>"` when the answer is a 4xx (see [`super::traced`]).
     pub(super) async fn run(service: Service, req: Request, next: Next) -> Response {
-        match Context::current() {
+        let response = match Context::current() {
             Some(ctx) => {
                 let ctx = ctx.with_field(SERVICE_KEY, service.name());
                 next.run(req).with_context(ctx).await
             }
             None => next.run(req).await,
+        };
+        if response.status().is_client_error() {
+            // Inside trace-tower's layer: the current span is the request's server span.
+            tracing::Span::current().record("error", response.status().as_str());
         }
+        response
     }
 }
 

@@ -113,9 +113,14 @@ struct TracingArgs {
     /// OTEL_EXPORTER_ZIPKIN_ENDPOINT environment variable, else none.
     #[arg(long, global = true)]
     zipkin: Option<String>,
-    /// Share of traces reported, 0.0 to 1.0.
+    /// Share of traces reported, 0.0 to 1.0 (the decision is taken on the trace id, and
+    /// followed downstream).
     #[arg(long, global = true, default_value_t = 1.0)]
     sample_probability: f64,
+    /// Write every reported span to this file as one Zipkin v2 JSON list (default for the
+    /// demo run: <out dir>/shop-spans.json; services run alone: none).
+    #[arg(long, global = true)]
+    spans_file: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -140,6 +145,9 @@ fn main() -> ExitCode {
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// How long to wait for queued spans to reach the file and Zipkin at the end.
+const SPANS_DELIVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
 async fn run(cli: Cli) -> Result<(), BoxError> {
     if !(0.0..=1.0).contains(&cli.tracing.sample_probability) {
@@ -166,11 +174,21 @@ async fn run_demo(
     tracing: &TracingArgs,
     zipkin_url: Option<String>,
 ) -> Result<(), BoxError> {
+    let out_dir = args
+        .out_dir
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join("trace-kit-shop"));
+    let spans_file = match (&tracing.spans_file, args.no_orders) {
+        (Some(path), _) => Some(path.clone()),
+        (None, false) => Some(out_dir.join("shop-spans.json")),
+        (None, true) => None,
+    };
     let telemetry = telemetry::install(TelemetryConfig {
         logs: LogCapture::new(10_000),
         sample_probability: tracing.sample_probability,
         zipkin_url: zipkin_url.clone(),
         keep_spans: !args.no_orders,
+        spans_file: spans_file.clone(),
         ..TelemetryConfig::default()
     })?;
     let shop = shop::start(&ShopConfig {
@@ -197,10 +215,6 @@ async fn run_demo(
         count: args.count,
     };
     if !args.no_orders {
-        let out_dir = args
-            .out_dir
-            .clone()
-            .unwrap_or_else(|| std::env::temp_dir().join("trace-kit-shop"));
         let app_id = args
             .app_trace_id
             .clone()
@@ -222,12 +236,20 @@ async fn run_demo(
             let title = format!("order {} of {total}, {how}", i + 1);
             demo::print_outcome(&mut stdout, &title, &outcome, &options)?;
         }
+        telemetry.flush(SPANS_DELIVERY);
+        if let (true, Some(path)) = (cfg!(feature = "instrumented"), &spans_file) {
+            println!(
+                "\nall spans of this run: {} (one Zipkin v2 JSON list: Zipkin UI \"Upload JSON\", or trace-view {})",
+                path.display(),
+                path.display()
+            );
+        }
     }
     if args.serve {
         serve_until_ctrl_c(&telemetry, &shop, order).await?;
     }
     shop.shutdown().await?;
-    flush(&telemetry);
+    telemetry.shutdown(SPANS_DELIVERY);
     Ok(())
 }
 
@@ -276,6 +298,7 @@ async fn run_alone(
         sample_probability: tracing.sample_probability,
         zipkin_url,
         keep_spans: false,
+        spans_file: tracing.spans_file.clone(),
     })?;
     let listener = bind(([127, 0, 0, 1], port).into(), "--port").await?;
     let handle = serve(service.name(), listener, app)?;
@@ -285,15 +308,6 @@ async fn run_alone(
     );
     examples::server::shutdown_signal().await;
     handle.shutdown().await?;
-    flush(&telemetry);
+    telemetry.shutdown(SPANS_DELIVERY);
     Ok(())
 }
-
-/// Sends what the exporter still holds before the process ends.
-#[cfg(feature = "instrumented")]
-fn flush(telemetry: &Telemetry) {
-    telemetry.spans.shutdown();
-}
-
-#[cfg(not(feature = "instrumented"))]
-fn flush(_telemetry: &Telemetry) {}

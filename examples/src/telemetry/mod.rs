@@ -12,10 +12,12 @@ pub use capture::{CaptureWriter, LogCapture};
 #[cfg(feature = "instrumented")]
 mod sink;
 #[cfg(feature = "instrumented")]
-pub use sink::SpanSink;
+pub use sink::{SpanSink, SINK_CAPACITY};
 
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
 
 /// The log pattern of the shop (trace-log's logback-like pattern language): time, level, the
 /// service name from the MDC, the trace and span ids, the message.
@@ -47,6 +49,9 @@ pub struct TelemetryConfig {
     pub zipkin_url: Option<String>,
     /// Keep reported spans in memory for [`Telemetry::spans`] (default true).
     pub keep_spans: bool,
+    /// Also write every reported span to this file, as one Zipkin v2 JSON list that the Zipkin
+    /// UI's "Upload JSON" loads (default none).
+    pub spans_file: Option<PathBuf>,
 }
 
 impl Default for TelemetryConfig {
@@ -57,6 +62,7 @@ impl Default for TelemetryConfig {
             sample_probability: 1.0,
             zipkin_url: None,
             keep_spans: true,
+            spans_file: None,
         }
     }
 }
@@ -76,6 +82,50 @@ pub struct Telemetry {
     /// The spans reported (Zipkin v2 model), as the exporter emitted them.
     #[cfg(feature = "instrumented")]
     pub spans: SpanSink,
+    /// The exporter: its sinks, sampler and counters.
+    #[cfg(feature = "instrumented")]
+    pub reporter: trace_exporter::Reporter,
+}
+
+impl Telemetry {
+    /// Waits (up to `timeout`) until the spans reported so far reached every sink (the file,
+    /// Zipkin). Bare build: nothing to wait for.
+    ///
+    /// ```no_run
+    /// let telemetry = examples::telemetry::install(Default::default())?;
+    /// telemetry.flush(std::time::Duration::from_secs(1));
+    /// # Ok::<(), examples::telemetry::Error>(())
+    /// ```
+    pub fn flush(&self, timeout: Duration) {
+        #[cfg(feature = "instrumented")]
+        if self.reporter.flush(timeout).is_err() {
+            tracing::warn!(
+                "spans still queued after {timeout:?}: {:?}",
+                self.reporter.metrics()
+            );
+        }
+        #[cfg(not(feature = "instrumented"))]
+        let _ = timeout;
+    }
+
+    /// Delivers what the exporter still holds (up to `timeout`) and stops it: call at exit.
+    ///
+    /// ```no_run
+    /// let telemetry = examples::telemetry::install(Default::default())?;
+    /// telemetry.shutdown(std::time::Duration::from_secs(1));
+    /// # Ok::<(), examples::telemetry::Error>(())
+    /// ```
+    pub fn shutdown(&self, timeout: Duration) {
+        #[cfg(feature = "instrumented")]
+        if self.reporter.shutdown(timeout).is_err() {
+            eprintln!(
+                "spans not delivered within {timeout:?}: {:?}",
+                self.reporter.metrics()
+            );
+        }
+        #[cfg(not(feature = "instrumented"))]
+        let _ = timeout;
+    }
 }
 
 /// Installing the subscriber failed.
@@ -101,8 +151,10 @@ static INSTALLING: Mutex<()> = Mutex::new(());
 /// Installs the process-wide subscriber once (later calls return the first [`Telemetry`]).
 ///
 /// Instrumented: trace-context's `ContextLayer`, trace-log's formatter with [`LOG_PATTERN`]
-/// (filtered by `RUST_LOG`, default `info`), and trace-exporter's layer with a probability
-/// sampler, reporting to the in-memory `SpanSink` and, when configured, to Zipkin.
+/// (filtered by `RUST_LOG`, default `info`), and trace-exporter's layer. The exporter's
+/// parent-based probability sampler becomes the global sampler (trace-tower's layer decides
+/// with it); sampled spans go to the in-memory `SpanSink`, to the spans file and to Zipkin,
+/// each when configured.
 /// Bare: `tracing-subscriber`'s plain formatter.
 ///
 /// ```no_run
@@ -146,16 +198,41 @@ fn install_subscriber(config: TelemetryConfig) -> Result<Telemetry, Error> {
     use tracing_subscriber::layer::SubscriberExt;
 
     let spans = SpanSink::new(config.keep_spans);
-    let exporter = sink::exporter_layer(&config, &spans)?;
+    let reporter = reporter(&config, &spans)?;
     let subscriber = trace_log::builder()
         .pattern(LOG_PATTERN)
         .writer(config.logs.clone())
         .subscriber()
         .map_err(|e| Error(e.to_string()))?
-        .with(exporter);
+        .with(reporter.layer());
     trace_log::install(subscriber).map_err(|e| Error(e.to_string()))?;
     Ok(Telemetry {
         logs: config.logs,
         spans,
+        reporter,
     })
+}
+
+/// The exporter: a parent-based probability sampler made the global one (trace-tower's layer
+/// decides with it), and the sinks — memory, file, Zipkin — as configured.
+#[cfg(feature = "instrumented")]
+fn reporter(config: &TelemetryConfig, spans: &SpanSink) -> Result<trace_exporter::Reporter, Error> {
+    let mut builder = trace_exporter::Reporter::builder()
+        .service_name(config.service_name.as_str())
+        .probability(config.sample_probability);
+    if let Some(memory) = spans.memory() {
+        builder = builder.memory(memory.clone());
+    }
+    if let Some(path) = &config.spans_file {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error(format!("creating {}: {e}", dir.display())))?;
+        }
+        builder = builder.file(path);
+    }
+    builder = match &config.zipkin_url {
+        Some(url) => builder.endpoint(url.as_str()),
+        None => builder.no_zipkin(),
+    };
+    builder.install().map_err(|e| Error(e.to_string()))
 }

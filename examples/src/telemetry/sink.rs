@@ -1,29 +1,35 @@
-//! The in-process span sink: the spans the exporter reported, kept in memory (bounded) so the
-//! demo can draw them and tests can check them.
+//! The spans the exporter reported, read back from its in-memory sink as Zipkin v2 spans, so
+//! the demo can draw them and tests can check them.
+//!
+//! The spans go through trace-exporter's own Zipkin v2 encoder ([`MemorySink::trace_json`])
+//! and are decoded with [`crate::zipkin`]: what the demo draws is exactly what a Zipkin server
+//! would have received.
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+use trace_context::TraceId;
+use trace_exporter::MemorySink;
 
 use crate::zipkin::{self, Kind, Span};
 
-/// How many spans the sink keeps (the oldest are dropped beyond it).
+/// How many spans the in-memory sink keeps (the oldest are dropped beyond it).
 pub const SINK_CAPACITY: usize = 100_000;
 
-/// The spans reported, as Zipkin v2 spans, newest last. Cheap to clone; clones share the spans.
+/// The spans reported to the exporter's in-memory sink. Cheap to clone; clones share the
+/// spans.
 ///
 /// ```
 /// let sink = examples::telemetry::SpanSink::new(true);
-/// assert!(sink.spans().is_empty());
+/// assert!(sink.trace("4bf92f3577b34da6a3ce929d0e0e4736").is_empty());
 /// ```
 #[derive(Clone, Debug)]
 pub struct SpanSink {
-    inner: Arc<Mutex<VecDeque<Span>>>,
-    keep: bool,
+    memory: Option<MemorySink>,
 }
 
 impl SpanSink {
-    /// A sink; with `keep` false it keeps nothing (spans are still reported elsewhere).
+    /// A sink keeping the latest [`SINK_CAPACITY`] spans; with `keep` false it keeps nothing
+    /// (spans still go to the exporter's other sinks).
     ///
     /// ```
     /// let sink = examples::telemetry::SpanSink::new(false);
@@ -31,8 +37,7 @@ impl SpanSink {
     /// ```
     pub fn new(keep: bool) -> SpanSink {
         SpanSink {
-            inner: Arc::new(Mutex::new(VecDeque::new())),
-            keep,
+            memory: keep.then(|| MemorySink::bounded(SINK_CAPACITY)),
         }
     }
 
@@ -42,64 +47,63 @@ impl SpanSink {
     /// assert!(examples::telemetry::SpanSink::new(true).keeps());
     /// ```
     pub fn keeps(&self) -> bool {
-        self.keep
+        self.memory.is_some()
     }
 
-    /// Adds reported spans.
+    /// The exporter's in-memory sink behind this one (to add to a `Reporter` builder), if it
+    /// keeps spans.
+    ///
+    /// ```
+    /// assert!(examples::telemetry::SpanSink::new(true).memory().is_some());
+    /// ```
+    pub fn memory(&self) -> Option<&MemorySink> {
+        self.memory.as_ref()
+    }
+
+    /// How many spans are kept.
+    ///
+    /// ```
+    /// assert_eq!(examples::telemetry::SpanSink::new(true).len(), 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.memory.as_ref().map_or(0, MemorySink::len)
+    }
+
+    /// True when no span is kept.
+    ///
+    /// ```
+    /// assert!(examples::telemetry::SpanSink::new(true).is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The spans kept of one trace (id as 16 or 32 hex digits, or a hyphenated UUID), as the
+    /// exporter encodes them. Empty for an id that is not a trace id.
     ///
     /// ```
     /// let sink = examples::telemetry::SpanSink::new(true);
-    /// let span = serde_json::from_str(r#"{"traceId":"a","id":"1"}"#).unwrap();
-    /// sink.push([span]);
-    /// assert_eq!(sink.spans().len(), 1);
-    /// ```
-    pub fn push(&self, spans: impl IntoIterator<Item = Span>) {
-        if !self.keep {
-            return;
-        }
-        let mut all = self.lock();
-        for span in spans {
-            if all.len() == SINK_CAPACITY {
-                all.pop_front();
-            }
-            all.push_back(span);
-        }
-    }
-
-    /// All spans kept.
-    ///
-    /// ```
-    /// assert!(examples::telemetry::SpanSink::new(true).spans().is_empty());
-    /// ```
-    pub fn spans(&self) -> Vec<Span> {
-        self.lock().iter().cloned().collect()
-    }
-
-    /// The spans kept of one trace (id as Zipkin prints it: 16 or 32 hex digits).
-    ///
-    /// ```
-    /// let sink = examples::telemetry::SpanSink::new(true);
-    /// assert!(sink.trace("4bf92f3577b34da6a3ce929d0e0e4736").is_empty());
+    /// assert!(sink.trace("not an id").is_empty());
     /// ```
     pub fn trace(&self, trace_id: &str) -> Vec<Span> {
-        let id = zipkin::normalize_trace_id(trace_id);
-        self.lock()
-            .iter()
-            .filter(|s| zipkin::normalize_trace_id(&s.trace_id) == id)
-            .cloned()
-            .collect()
+        let (Some(memory), Ok(id)) = (&self.memory, TraceId::parse(trace_id)) else {
+            return Vec::new();
+        };
+        // The exporter's encoder writes valid JSON; a span it could not encode is left out
+        // rather than failing the whole trace.
+        zipkin::parse_spans(memory.trace_json(id).as_bytes()).unwrap_or_default()
     }
 
     /// Waits (up to `timeout`) until the trace looks complete — it has a root span, every
     /// parent id names a span of the trace, and every client span has a child (the callee's
-    /// server span; true in the shop, where every service is traced) — and returns its spans (possibly incomplete at the
-    /// timeout, empty when the trace was not sampled).
+    /// server span; true in the shop, where every service is traced) — and returns its spans
+    /// (possibly incomplete at the timeout, empty when the trace was not sampled).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
     /// let sink = examples::telemetry::SpanSink::new(true);
-    /// let spans = sink.wait_for_trace("4bf9", std::time::Duration::from_millis(10)).await;
+    /// let spans = sink.wait_for_trace("4bf92f3577b34da6", std::time::Duration::from_millis(10)).await;
     /// assert!(spans.is_empty());
     /// # }
     /// ```
@@ -112,10 +116,6 @@ impl SpanSink {
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, VecDeque<Span>> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -137,4 +137,41 @@ fn is_complete(spans: &[Span]) -> bool {
             .iter()
             .filter(|s| s.kind == Some(Kind::Client))
             .all(|s| has_child(&s.id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use trace_context::SpanId;
+    use trace_exporter::{Sink, SpanRecord};
+
+    #[test]
+    fn a_trace_reads_back_through_the_exporters_encoder() {
+        let sink = SpanSink::new(true);
+        let trace = TraceId::random();
+        let root = SpanId::random();
+        let mut child = SpanRecord::new(trace, SpanId::random(), "child", Default::default());
+        child.parent_id = Some(root);
+        let memory = sink.memory().unwrap();
+        memory.report(child);
+        memory.report(SpanRecord::new(
+            TraceId::random(),
+            SpanId::random(),
+            "other trace",
+            Default::default(),
+        ));
+        let spans = sink.trace(&trace.to_hex());
+        assert_eq!(spans.len(), 1);
+        assert_eq!(spans[0].name.as_deref(), Some("child"));
+        assert!(!is_complete(&spans), "the root is missing");
+        memory.report(SpanRecord::new(trace, root, "root", Default::default()));
+        assert!(is_complete(&sink.trace(&trace.to_hex())));
+    }
+
+    #[test]
+    fn a_sink_that_keeps_nothing_finds_nothing() {
+        let sink = SpanSink::new(false);
+        assert!(sink.memory().is_none());
+        assert!(sink.trace(&TraceId::random().to_hex()).is_empty());
+    }
 }
