@@ -229,7 +229,11 @@ fn hanging_collector_never_blocks_report_and_shutdown_times_out() {
     assert_eq!(m.spans, 10_000);
     assert!(m.queued_spans <= 100, "{m:?}");
     assert!(m.spans_dropped > 0, "{m:?}");
-    assert_eq!(m.spans_dropped + m.queued_spans + m.pending_spans, 10_000, "{m:?}");
+    assert_eq!(
+        m.spans_dropped + m.queued_spans + m.pending_spans,
+        10_000,
+        "{m:?}"
+    );
     // Shutdown returns (at its timeout) although the collector never answers.
     assert!(reporter.shutdown(Duration::from_millis(300)).is_err());
     let m = reporter.metrics();

@@ -16,7 +16,10 @@ fn assert_binomial(count: usize, n: usize, p: f64) {
     let mean = n as f64 * p;
     let sigma = (n as f64 * p * (1.0 - p)).sqrt();
     let dev = (count as f64 - mean).abs();
-    assert!(dev <= 5.0 * sigma, "{count} of {n} at p={p}: {dev} > 5 sigma ({sigma})");
+    assert!(
+        dev <= 5.0 * sigma,
+        "{count} of {n} at p={p}: {dev} > 5 sigma ({sigma})"
+    );
 }
 
 /// A UUIDv4 (version nibble 4, RFC 4122 variant bits) as a trace id.
@@ -38,8 +41,14 @@ fn probability_quarter_on_random_ids() {
     let a = ProbabilitySampler::new(0.25).unwrap();
     let b = ProbabilitySampler::new(0.25).unwrap();
     let ids: Vec<TraceId> = (0..20_000).map(|_| TraceId::random()).collect();
-    let da: Vec<bool> = ids.iter().map(|&id| a.should_sample(id, Sampling::Deferred)).collect();
-    let db: Vec<bool> = ids.iter().map(|&id| b.should_sample(id, Sampling::Deferred)).collect();
+    let da: Vec<bool> = ids
+        .iter()
+        .map(|&id| a.should_sample(id, Sampling::Deferred))
+        .collect();
+    let db: Vec<bool> = ids
+        .iter()
+        .map(|&id| b.should_sample(id, Sampling::Deferred))
+        .collect();
     assert_eq!(da, db, "two samplers given the same ids decide identically");
     assert_binomial(da.iter().filter(|&&s| s).count(), ids.len(), 0.25);
 }
@@ -49,7 +58,10 @@ fn probability_quarter_on_uuid_v4_ids() {
     // OpenTelemetry's TraceIdRatioBased samples none of these at p <= 0.5.
     let s = ProbabilitySampler::new(0.25).unwrap();
     let ids: Vec<TraceId> = (0..20_000).map(|_| uuid_v4_id()).collect();
-    let n = ids.iter().filter(|&&id| s.should_sample(id, Sampling::Deferred)).count();
+    let n = ids
+        .iter()
+        .filter(|&&id| s.should_sample(id, Sampling::Deferred))
+        .count();
     assert_binomial(n, ids.len(), 0.25);
     // The same id parsed from its hyphenated text decides the same way.
     for &id in ids.iter().take(200) {
@@ -139,11 +151,27 @@ fn parent_based_follows_real_headers() {
     let s = ParentBased::new(AlwaysOff);
     let id = TraceId::random();
     let cases = [
-        ("80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1", Sampling::Sampled, true),
-        ("80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-0", Sampling::NotSampled, false),
-        ("80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-d", Sampling::Debug, true),
+        (
+            "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1",
+            Sampling::Sampled,
+            true,
+        ),
+        (
+            "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-0",
+            Sampling::NotSampled,
+            false,
+        ),
+        (
+            "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-d",
+            Sampling::Debug,
+            true,
+        ),
         // Deferred: decided here (AlwaysOff says no), not dropped.
-        ("80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1", Sampling::Deferred, false),
+        (
+            "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1",
+            Sampling::Deferred,
+            false,
+        ),
     ];
     for (header, upstream, want) in cases {
         let b3 = B3Context::parse_single(header.as_bytes()).unwrap();
@@ -202,6 +230,8 @@ fn environment_names() {
     assert!(parse_sampler("sometimes", None).is_err());
     let s = parse_sampler("always_off", None).unwrap().build();
     assert!(!s.should_sample(TraceId::random(), Sampling::Sampled));
-    let s = parse_sampler("parentbased_always_off", None).unwrap().build();
+    let s = parse_sampler("parentbased_always_off", None)
+        .unwrap()
+        .build();
     assert!(s.should_sample(TraceId::random(), Sampling::Sampled));
 }

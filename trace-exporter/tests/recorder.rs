@@ -1,0 +1,201 @@
+//! The recorder layer on its own: what a sampled span becomes, and that unsampled spans
+//! leave nothing behind.
+
+use std::time::Duration;
+
+use trace_context::{AppTraceId, Context, ContextLayer, Sampling, SpanId, TraceId};
+use trace_exporter::{Kind, MemorySink, Reporter, ZipkinLayer};
+use tracing_subscriber::layer::SubscriberExt;
+
+fn with_recorder<R>(sink: &MemorySink, f: impl FnOnce() -> R) -> R {
+    let subscriber = tracing_subscriber::registry()
+        .with(ContextLayer::new())
+        .with(ZipkinLayer::new(sink.clone(), "shop"));
+    tracing::subscriber::with_default(subscriber, f)
+}
+
+fn request(sampling: Sampling) -> Context {
+    Context::builder(TraceId::random())
+        .parent_span_id(Some(SpanId::random()))
+        .remote_parent(true)
+        .sampling(sampling)
+        .build()
+}
+
+#[test]
+fn unsampled_spans_are_not_recorded() {
+    let sink = MemorySink::new();
+    with_recorder(&sink, || {
+        let ctx = request(Sampling::NotSampled);
+        let _g = ctx.enter();
+        let span = tracing::info_span!("http.server", span.kind = "server", http.method = "GET");
+        span.in_scope(|| {
+            tracing::info!("inside");
+            tracing::info_span!("child").in_scope(|| {});
+        });
+    });
+    // Outside any context too.
+    with_recorder(&sink, || tracing::info_span!("no context").in_scope(|| {}));
+    assert!(sink.is_empty());
+}
+
+#[test]
+fn server_span_like_brave() {
+    let sink = MemorySink::new();
+    let ctx = Context::builder(TraceId::random())
+        .parent_span_id(Some(SpanId::random()))
+        .remote_parent(true)
+        .sampling(Sampling::Sampled)
+        .app_trace_id(AppTraceId::parse(b"web-1716268000123-42").unwrap())
+        .build();
+    with_recorder(&sink, || {
+        let _g = ctx.enter();
+        let span = tracing::info_span!(
+            "http.server",
+            span.kind = "server",
+            service.name = tracing::field::Empty,
+            http.method = "GET",
+            http.path = "/order/1001",
+            http.route = tracing::field::Empty,
+            http.status_code = tracing::field::Empty,
+            error = tracing::field::Empty,
+            net.peer.ip = "127.0.0.1",
+            net.peer.port = 50312u64,
+        );
+        span.record("service.name", "order");
+        span.record("http.route", "/order/{id}");
+        span.in_scope(|| {
+            tracing::info!(order = 1001, "loading");
+            let user = tracing::info_span!("load order", order.id = 1001);
+            user.in_scope(|| tracing::warn!("cache miss"));
+        });
+        span.record("http.status_code", 503u64);
+        span.record("error", "503");
+    });
+    let spans = sink.spans();
+    assert_eq!(spans.len(), 2);
+    let (user, server) = (&spans[0], &spans[1]);
+    assert_eq!(server.trace_id, ctx.trace_id());
+    assert_eq!(server.id, ctx.span_id());
+    assert_eq!(server.parent_id, ctx.parent_span_id());
+    assert_eq!(server.kind, Some(Kind::Server));
+    assert!(server.shared);
+    assert!(!server.debug);
+    assert_eq!(server.name, "get /order/{id}");
+    assert_eq!(server.service_name(), Some("order"));
+    assert_eq!(server.tag("http.method"), Some("GET"));
+    assert_eq!(server.tag("http.path"), Some("/order/1001"));
+    assert_eq!(server.tag("http.route"), Some("/order/{id}"));
+    assert_eq!(server.tag("http.status_code"), Some("503"));
+    assert_eq!(server.tag("error"), Some("503"));
+    assert_eq!(server.tag("app.trace_id"), Some("web-1716268000123-42"));
+    let remote = server.remote_endpoint.as_ref().unwrap();
+    assert_eq!(remote.ipv4, Some(std::net::Ipv4Addr::LOCALHOST));
+    assert_eq!(remote.port, Some(50312));
+    assert_eq!(server.annotations.len(), 1);
+    assert_eq!(server.annotations[0].value, "loading order=1001");
+    assert!(server.timestamp > 1_600_000_000_000_000 && server.duration >= 1);
+    // The user span: own id, parent = the server span, same service, not shared.
+    assert_eq!(user.trace_id, ctx.trace_id());
+    assert_eq!(user.parent_id, Some(server.id));
+    assert_ne!(user.id, server.id);
+    assert_eq!(user.kind, None);
+    assert!(!user.shared);
+    assert_eq!(user.name, "load order");
+    assert_eq!(user.service_name(), Some("order"));
+    assert_eq!(user.tag("order.id"), Some("1001"));
+    assert_eq!(user.annotations[0].value, "cache miss");
+    assert!(user.timestamp >= server.timestamp);
+    assert!(user.end() <= server.end());
+}
+
+#[test]
+fn client_span_names_and_remote_endpoint() {
+    let sink = MemorySink::new();
+    let ctx = request(Sampling::Debug);
+    with_recorder(&sink, || {
+        let client = ctx.child();
+        let _g = client.enter();
+        let span = tracing::info_span!(
+            "http.client",
+            span.kind = "client",
+            http.method = "POST",
+            http.url = "http://user-service:8081/users",
+            net.peer.name = "user-service",
+            net.peer.port = 8081u64,
+            error = tracing::field::Empty,
+        );
+        span.record("error", false);
+        drop(span);
+    });
+    let s = &sink.spans()[0];
+    assert_eq!(s.kind, Some(Kind::Client));
+    assert_eq!(s.name, "post");
+    assert!(s.debug, "B3 debug is written as debug: true");
+    assert!(!s.shared);
+    assert_eq!(s.tag("error"), None, "error = false is not an error");
+    let remote = s.remote_endpoint.as_ref().unwrap();
+    assert_eq!(remote.service_name.as_deref(), Some("user-service"));
+    assert_eq!(remote.port, Some(8081));
+    let json: serde_json::Value = serde_json::from_str(&s.to_json()).unwrap();
+    assert_eq!(json["kind"], "CLIENT");
+    assert_eq!(json["debug"], true);
+    assert_eq!(json["localEndpoint"]["serviceName"], "shop");
+}
+
+#[test]
+fn hostile_field_values_stay_valid_json() {
+    let sink = MemorySink::new();
+    with_recorder(&sink, || {
+        let ctx = request(Sampling::Sampled);
+        let _g = ctx.enter();
+        let long = "é".repeat(5000);
+        tracing::info_span!("x", quote = "a\"b\\c\n\u{1}", long = long.as_str()).in_scope(|| {});
+    });
+    let s = &sink.spans()[0];
+    assert!(s.tag("long").unwrap().len() <= trace_exporter::MAX_TAG_VALUE);
+    let v: serde_json::Value = serde_json::from_str(&sink.to_json()).unwrap();
+    assert_eq!(v[0]["tags"]["quote"], "a\"b\\c\n\u{1}");
+}
+
+#[test]
+fn reporter_builder_feeds_memory_and_file() {
+    let path = std::env::temp_dir().join(format!("recorder-file-{}.json", std::process::id()));
+    let memory = MemorySink::new();
+    let reporter = Reporter::builder()
+        .service_name("gateway")
+        .memory(memory.clone())
+        .file(&path)
+        .build()
+        .unwrap();
+    let subscriber = tracing_subscriber::registry()
+        .with(ContextLayer::new())
+        .with(reporter.layer());
+    let ctx = request(Sampling::Sampled);
+    tracing::subscriber::with_default(subscriber, || {
+        let _g = ctx.enter();
+        for i in 0..10 {
+            tracing::info_span!("work", i).in_scope(|| {});
+        }
+    });
+    reporter.shutdown(Duration::from_secs(10)).unwrap();
+    assert_eq!(memory.trace(ctx.trace_id()).len(), 10);
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(file.as_array().unwrap().len(), 10);
+    assert_eq!(file[0]["localEndpoint"]["serviceName"], "gateway");
+    assert_eq!(reporter.metrics().spans_sent, 10);
+    std::fs::remove_file(&path).ok();
+}
+
+#[test]
+fn builder_rejects_bad_configuration() {
+    assert!(Reporter::builder().probability(2.0).build().is_err());
+    assert!(Reporter::builder().probability(f64::NAN).build().is_err());
+    assert!(Reporter::builder().endpoint("not a url").build().is_err());
+    assert!(Reporter::builder().queue_size(0).build().is_err());
+    assert!(Reporter::builder()
+        .file("/nonexistent-dir/spans.json")
+        .build()
+        .is_err());
+}
