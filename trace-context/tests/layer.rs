@@ -1,0 +1,258 @@
+//! `ContextLayer`: server/client spans (with `span.kind`) adopt the current context, other spans
+//! get a child of it, entering a span makes its context current and exiting restores the previous
+//! one, and MDC writes inside a span live as long as the span. A second layer registered after it
+//! (as trace-log and trace-exporter are) sees the context in the span's extensions.
+
+use std::sync::{Arc, Mutex, Once};
+
+use trace_context::{mdc, Context, ContextLayer, SpanId, TraceId, WithContext};
+use tracing::Instrument;
+use tracing_core::span::{Attributes, Id};
+use tracing_core::Subscriber;
+use tracing_subscriber::layer::{Context as LayerContext, Layer, SubscriberExt};
+use tracing_subscriber::registry::LookupSpan;
+
+/// What the spy layer saw when a span was created: name -> (trace id, span id, parent span id).
+type Seen = Arc<Mutex<Vec<(String, Option<(TraceId, SpanId, Option<SpanId>)>)>>>;
+
+/// A layer added after `ContextLayer`, reading the span's context the way trace-log and
+/// trace-exporter do.
+struct Spy(Seen);
+
+impl<S> Layer<S> for Spy
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: LayerContext<'_, S>) {
+        let span = ctx.span(id).unwrap();
+        let got = span
+            .extensions()
+            .get::<Context>()
+            .map(|c| (c.trace_id(), c.span_id(), c.parent_span_id()));
+        self.0
+            .lock()
+            .unwrap()
+            .push((attrs.metadata().name().to_owned(), got));
+    }
+}
+
+fn seen() -> Seen {
+    static INIT: Once = Once::new();
+    static SLOT: Mutex<Option<Seen>> = Mutex::new(None);
+    INIT.call_once(|| {
+        let seen: Seen = Arc::default();
+        *SLOT.lock().unwrap() = Some(Arc::clone(&seen));
+        let subscriber = tracing_subscriber::registry()
+            .with(ContextLayer::new())
+            .with(Spy(seen));
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+    });
+    SLOT.lock().unwrap().clone().unwrap()
+}
+
+/// The spy's record of the span with this (unique) name.
+fn record_of(name: &str) -> Option<(TraceId, SpanId, Option<SpanId>)> {
+    seen()
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|(n, _)| n == name)
+        .unwrap_or_else(|| panic!("no span named {name}"))
+        .1
+}
+
+fn request() -> Context {
+    Context::builder(TraceId::random())
+        .parent_span_id(Some(SpanId::random()))
+        .remote_parent(true)
+        .field("user", "42")
+        .build()
+}
+
+#[test]
+fn a_span_with_span_kind_adopts_the_current_context() {
+    seen();
+    let req = request();
+    let _g = req.enter();
+    let server = tracing::info_span!("adopt.server", span.kind = "server", http.method = "GET");
+    let (t, s, p) = record_of("adopt.server").unwrap();
+    assert_eq!(
+        (t, s, p),
+        (req.trace_id(), req.span_id(), req.parent_span_id())
+    );
+    let _e = server.enter();
+    let cur = Context::current().unwrap();
+    assert!(cur.ptr_eq(&req) || cur.span_id() == req.span_id());
+    assert!(cur.remote_parent());
+
+    // A client span: the caller makes a child context, enters it, opens the span inside.
+    let call = Context::current().unwrap().child();
+    let _c = call.enter();
+    let _client = tracing::info_span!("adopt.client", span.kind = "client").entered();
+    let (t, s, p) = record_of("adopt.client").unwrap();
+    assert_eq!(t, req.trace_id());
+    assert_eq!(s, call.span_id());
+    assert_eq!(p, Some(req.span_id()));
+}
+
+#[test]
+fn a_user_span_gets_a_child_context() {
+    seen();
+    let req = request();
+    let _g = req.enter();
+    let load = tracing::info_span!("child.load_order");
+    let (t, s, p) = record_of("child.load_order").unwrap();
+    assert_eq!(t, req.trace_id());
+    assert_ne!(s, req.span_id());
+    assert_eq!(p, Some(req.span_id()));
+
+    let _e = load.enter();
+    let inside = Context::current().unwrap();
+    assert_eq!(inside.span_id(), s);
+    assert_eq!(inside.parent_span_id(), Some(req.span_id()));
+    assert!(!inside.remote_parent());
+    // MDC fields are inherited by the child.
+    assert_eq!(mdc::get("user").as_deref(), Some("42"));
+    assert_eq!(mdc::get("spanId"), Some(s.to_string()));
+    assert_eq!(mdc::get("parentId"), Some(req.span_id().to_string()));
+
+    // Nested: a child of the child.
+    let _q = tracing::info_span!("child.query").entered();
+    let (t2, s2, p2) = record_of("child.query").unwrap();
+    assert_eq!(t2, req.trace_id());
+    assert_eq!(p2, Some(s));
+    assert_eq!(trace_context::Context::current().unwrap().span_id(), s2);
+}
+
+#[test]
+fn an_explicit_parent_wins_over_the_current_context() {
+    seen();
+    let a = request();
+    let span_a = a.scope(|| tracing::info_span!("explicit.a"));
+    let (_, sa, _) = record_of("explicit.a").unwrap();
+    let b = request();
+    let _g = b.enter();
+    let _x = tracing::info_span!(parent: &span_a, "explicit.x").entered();
+    let (t, _, p) = record_of("explicit.x").unwrap();
+    assert_eq!(t, a.trace_id());
+    assert_eq!(p, Some(sa));
+    // A root span (`parent: None`) gets no context at all.
+    let root = tracing::info_span!(parent: None, "explicit.root");
+    assert_eq!(record_of("explicit.root"), None);
+    let _r = root.enter();
+    // Entering a span without a context leaves the current one as it is.
+    assert_eq!(Context::current().unwrap().trace_id(), a.trace_id());
+}
+
+#[test]
+fn enter_and_exit_restore_the_previous_context() {
+    seen();
+    assert!(Context::current().is_none());
+    let outside = tracing::info_span!("restore.outside");
+    assert_eq!(record_of("restore.outside"), None);
+    {
+        let _e = outside.enter();
+        assert!(Context::current().is_none());
+    }
+
+    let req = request();
+    let _g = req.enter();
+    let a = tracing::info_span!("restore.a");
+    let b = a.in_scope(|| tracing::info_span!("restore.b"));
+    let (_, sa, _) = record_of("restore.a").unwrap();
+    let (_, sb, pb) = record_of("restore.b").unwrap();
+    assert_eq!(pb, Some(sa));
+    {
+        let _ea = a.enter();
+        assert_eq!(Context::current().unwrap().span_id(), sa);
+        {
+            let _eb = b.enter();
+            assert_eq!(Context::current().unwrap().span_id(), sb);
+        }
+        assert_eq!(Context::current().unwrap().span_id(), sa);
+        // Re-entering the same span (nested) and leaving it again.
+        {
+            let _again = a.enter();
+            assert_eq!(Context::current().unwrap().span_id(), sa);
+        }
+        assert_eq!(Context::current().unwrap().span_id(), sa);
+    }
+    assert_eq!(Context::current().unwrap().span_id(), req.span_id());
+    drop(_g);
+    assert!(Context::current().is_none());
+    // Entering a span that has a context installs it even when nothing is current.
+    let _eb = b.enter();
+    assert_eq!(Context::current().unwrap().span_id(), sb);
+}
+
+#[test]
+fn mdc_writes_inside_a_span_live_as_long_as_the_span() {
+    seen();
+    let req = request();
+    let _g = req.enter();
+    let span = tracing::info_span!("mdc.span");
+    {
+        let _e = span.enter();
+        assert!(mdc::put("orderId", "1001"));
+        assert_eq!(mdc::get("orderId").as_deref(), Some("1001"));
+        // A span opened inside sees the field.
+        let _inner = tracing::info_span!("mdc.inner").entered();
+        assert_eq!(mdc::get("orderId").as_deref(), Some("1001"));
+    }
+    // Not outside the span...
+    assert_eq!(mdc::get("orderId"), None);
+    assert_eq!(req.field("orderId"), None);
+    // ...but again when the span is re-entered.
+    {
+        let _e = span.enter();
+        assert_eq!(mdc::get("orderId").as_deref(), Some("1001"));
+        assert!(mdc::remove("orderId"));
+    }
+    let _e = span.enter();
+    assert_eq!(mdc::get("orderId"), None);
+}
+
+#[test]
+fn instrumented_futures_on_a_multi_thread_runtime() {
+    seen();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut hs = Vec::new();
+        for _ in 0..200 {
+            let req = request();
+            let expected_parent = req.span_id();
+            let span = req.scope(|| tracing::info_span!("instrumented.work"));
+            let fut = async move {
+                let mut seen_spans = Vec::new();
+                for _ in 0..5 {
+                    let c = Context::current().unwrap();
+                    seen_spans.push(c.span_id());
+                    assert_eq!(c.parent_span_id(), Some(expected_parent));
+                    mdc::put("step", "x");
+                    tokio::task::yield_now().await;
+                }
+                seen_spans
+            }
+            .instrument(span)
+            .with_context(req.clone());
+            hs.push((req, tokio::spawn(fut)));
+        }
+        for (req, h) in hs {
+            let spans = h.await.unwrap();
+            // The same span id at every poll: the span's own, a child of the request.
+            assert!(spans.windows(2).all(|w| w[0] == w[1]));
+            assert_ne!(spans[0], req.span_id());
+        }
+        // Workers are left clean.
+        assert_eq!(
+            tokio::spawn(async { trace_context::current_trace_id() })
+                .await
+                .unwrap(),
+            None
+        );
+    });
+}
