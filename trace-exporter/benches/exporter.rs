@@ -1,1 +1,325 @@
-fn main() {}
+//! trace-exporter against the stock OpenTelemetry pipeline, in one run:
+//!
+//! * `span/*`: one server span (create with fields, enter, record the status, exit, close)
+//!   inside a request context: no recorder; our recorder unsampled and sampled (reporter with a
+//!   discarding transport); tracing-opentelemetry + opentelemetry_sdk (batch processor, no-op
+//!   exporter) with AlwaysOff and AlwaysOn.
+//! * `encode/*`: Zipkin v2 JSON of 100 spans.
+//! * `deliver/*`: 10,000 spans to a loopback collector: our reporter (plain and gzip) vs
+//!   opentelemetry-zipkin's exporter.
+//!
+//! Run: `cargo bench -p trace-exporter --bench exporter`
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use opentelemetry::trace::{
+    SpanContext, SpanKind, Status, TraceFlags, TraceState, TracerProvider as _,
+};
+use opentelemetry::KeyValue;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{
+    Sampler as OtelSampler, SdkTracerProvider, SpanData, SpanEvents, SpanExporter, SpanLinks,
+};
+use trace_context::{Context, ContextLayer, Sampling, SpanId, TraceId};
+use trace_exporter::{
+    AsyncReporter, Endpoint, Kind, ReporterOptions, SendError, Sink, SpanRecord, Transport,
+    ZipkinHttp, ZipkinLayer,
+};
+use tracing::field::Empty;
+use tracing_subscriber::layer::SubscriberExt;
+
+/// Prepares nothing and sends nothing.
+struct Discard;
+
+impl Transport for Discard {
+    fn span_size(&self, _span: &SpanRecord) -> usize {
+        300
+    }
+    fn prepare(&mut self, spans: &[SpanRecord]) -> usize {
+        spans.len() * 300
+    }
+    fn send(&mut self, _timeout: Duration) -> Result<(), SendError> {
+        Ok(())
+    }
+    fn describe(&self) -> String {
+        "discard".into()
+    }
+}
+
+/// OpenTelemetry's no-op exporter.
+#[derive(Debug)]
+struct NoopExporter;
+
+impl SpanExporter for NoopExporter {
+    fn export(
+        &self,
+        batch: Vec<SpanData>,
+    ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
+        drop(batch);
+        std::future::ready(Ok(()))
+    }
+}
+
+#[inline(never)]
+fn server_span() {
+    let span = tracing::info_span!(
+        "http.server",
+        span.kind = "server",
+        http.method = "GET",
+        http.path = "/order/1001",
+        http.route = "/order/{id}",
+        http.status_code = Empty,
+    );
+    let entered = span.enter();
+    span.record("http.status_code", 200u64);
+    drop(entered);
+    drop(black_box(span));
+}
+
+fn request(sampling: Sampling) -> Context {
+    Context::builder(TraceId::random())
+        .parent_span_id(Some(SpanId::random()))
+        .remote_parent(true)
+        .sampling(sampling)
+        .build()
+}
+
+fn bench_spans(c: &mut Criterion) {
+    let mut g = c.benchmark_group("span");
+    g.measurement_time(Duration::from_secs(2))
+        .warm_up_time(Duration::from_millis(500))
+        .sample_size(20);
+
+    // Only ContextLayer: the cost of the span without any recorder.
+    {
+        let sub = tracing_subscriber::registry().with(ContextLayer::new());
+        let ctx = request(Sampling::NotSampled);
+        tracing::subscriber::with_default(sub, || {
+            let _g = ctx.enter();
+            g.bench_function("no_recorder", |b| b.iter(server_span));
+        });
+    }
+    let reporter = AsyncReporter::new(Discard, ReporterOptions::default()).unwrap();
+    for (name, sampling) in [
+        ("recorder_unsampled", Sampling::NotSampled),
+        ("recorder_sampled", Sampling::Sampled),
+    ] {
+        let sub = tracing_subscriber::registry()
+            .with(ContextLayer::new())
+            .with(ZipkinLayer::new(reporter.clone(), "bench"));
+        let ctx = request(sampling);
+        tracing::subscriber::with_default(sub, || {
+            let _g = ctx.enter();
+            g.bench_function(name, |b| b.iter(server_span));
+        });
+    }
+    let m = reporter.metrics();
+    eprintln!(
+        "recorder_sampled reporter: spans {} sent {} dropped {}",
+        m.spans, m.spans_sent, m.spans_dropped
+    );
+    reporter.shutdown(Duration::from_secs(5)).ok();
+
+    for (name, sampler) in [
+        ("otel_always_off", OtelSampler::AlwaysOff),
+        ("otel_always_on", OtelSampler::AlwaysOn),
+    ] {
+        let provider = SdkTracerProvider::builder()
+            .with_batch_exporter(NoopExporter)
+            .with_sampler(sampler)
+            .build();
+        let tracer = provider.tracer("bench");
+        let sub =
+            tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(tracer));
+        tracing::subscriber::with_default(sub, || {
+            g.bench_function(name, |b| b.iter(server_span));
+        });
+        provider.shutdown().ok();
+    }
+    g.finish();
+}
+
+fn record(i: u64) -> SpanRecord {
+    let local = Arc::new(
+        Endpoint::service("order")
+            .with_ip("10.0.0.5".parse().unwrap())
+            .with_port(8080),
+    );
+    let mut s = SpanRecord::new(
+        TraceId::random(),
+        SpanId::random(),
+        "get /order/{id}",
+        local,
+    );
+    s.parent_id = Some(SpanId::random());
+    s.kind = Some(Kind::Server);
+    s.shared = true;
+    s.timestamp = 1_700_000_000_000_000 + i;
+    s.duration = 1234;
+    s.remote_endpoint = Some(
+        Endpoint::default()
+            .with_ip("10.0.0.9".parse().unwrap())
+            .with_port(50312),
+    );
+    s.set_tag("http.method", "GET");
+    s.set_tag("http.path", "/order/1001");
+    s.set_tag("http.route", "/order/{id}");
+    s.set_tag("http.status_code", "200");
+    s.set_tag("app.trace_id", "web-1716268000123-42");
+    s
+}
+
+fn bench_encode(c: &mut Criterion) {
+    let mut g = c.benchmark_group("encode");
+    g.measurement_time(Duration::from_secs(2))
+        .warm_up_time(Duration::from_millis(500))
+        .sample_size(20);
+    let spans: Vec<SpanRecord> = (0..100).map(record).collect();
+    let mut out = Vec::with_capacity(64 * 1024);
+    g.throughput(Throughput::Elements(100));
+    g.bench_function("zipkin_v2_json_100", |b| {
+        b.iter(|| {
+            out.clear();
+            trace_exporter::encode::encode_list(black_box(&spans), &mut out);
+            black_box(out.len())
+        })
+    });
+    g.finish();
+}
+
+/// A loopback collector that reads the body and answers 202.
+fn collector(rt: &tokio::runtime::Runtime) -> String {
+    use axum::routing::post;
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new().route(
+        "/api/v2/spans",
+        post(|body: axum::body::Bytes| async move {
+            black_box(body.len());
+            axum::http::StatusCode::ACCEPTED
+        }),
+    );
+    rt.spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/api/v2/spans")
+}
+
+fn span_data(i: u64) -> SpanData {
+    let start = SystemTime::now();
+    SpanData {
+        span_context: SpanContext::new(
+            opentelemetry::trace::TraceId::from(TraceId::random().to_u128()),
+            opentelemetry::trace::SpanId::from(SpanId::random().to_u64()),
+            TraceFlags::SAMPLED,
+            false,
+            TraceState::default(),
+        ),
+        parent_span_id: opentelemetry::trace::SpanId::from(SpanId::random().to_u64()),
+        parent_span_is_remote: true,
+        span_kind: SpanKind::Server,
+        name: "get /order/{id}".into(),
+        start_time: start,
+        end_time: start + Duration::from_micros(1234 + i % 7),
+        attributes: vec![
+            KeyValue::new("http.method", "GET"),
+            KeyValue::new("http.path", "/order/1001"),
+            KeyValue::new("http.route", "/order/{id}"),
+            KeyValue::new("http.status_code", 200),
+            KeyValue::new("app.trace_id", "web-1716268000123-42"),
+        ],
+        dropped_attributes_count: 0,
+        events: SpanEvents::default(),
+        links: SpanLinks::default(),
+        status: Status::Unset,
+        instrumentation_scope: Default::default(),
+    }
+}
+
+const DELIVER: u64 = 10_000;
+
+// opentelemetry-zipkin is deprecated upstream: it is the peer measured here.
+#[allow(deprecated)]
+fn bench_deliver(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = collector(&rt);
+    let mut g = c.benchmark_group("deliver");
+    g.measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_millis(500))
+        .sample_size(10)
+        .throughput(Throughput::Elements(DELIVER));
+
+    for gzip in [false, true] {
+        let http = ZipkinHttp::new(&url, gzip).unwrap();
+        let opts = ReporterOptions {
+            queue_size: DELIVER as usize,
+            flush_interval: Duration::from_millis(5),
+            ..ReporterOptions::default()
+        };
+        let reporter = AsyncReporter::new(http, opts).unwrap();
+        let name = if gzip {
+            "trace_exporter_gzip"
+        } else {
+            "trace_exporter"
+        };
+        g.bench_function(name, |b| {
+            b.iter_batched(
+                || (0..DELIVER).map(record).collect::<Vec<_>>(),
+                |spans| {
+                    for s in spans {
+                        reporter.report(s);
+                    }
+                    reporter.flush(Duration::from_secs(60)).unwrap();
+                },
+                BatchSize::PerIteration,
+            )
+        });
+        let m = reporter.metrics();
+        eprintln!(
+            "{name}: spans {} sent {} dropped {} messages {} bytes {}",
+            m.spans, m.spans_sent, m.spans_dropped, m.messages, m.message_bytes
+        );
+        reporter.shutdown(Duration::from_secs(5)).ok();
+    }
+
+    // opentelemetry-zipkin: the same spans as SpanData, exported in batch-processor sized
+    // batches (512), each awaited like the batch processor does.
+    let exporter = opentelemetry_zipkin::ZipkinExporter::builder()
+        .with_http_client(reqwest::Client::new())
+        .with_collector_endpoint(url.clone())
+        .build()
+        .unwrap();
+    g.bench_function("opentelemetry_zipkin", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let data: Vec<SpanData> = (0..DELIVER).map(span_data).collect();
+                let start = Instant::now();
+                rt.block_on(async {
+                    let mut data = data.into_iter().peekable();
+                    while data.peek().is_some() {
+                        let batch: Vec<SpanData> = data.by_ref().take(512).collect();
+                        exporter.export(batch).await.unwrap();
+                    }
+                });
+                total += start.elapsed();
+            }
+            total
+        })
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default();
+    targets = bench_spans, bench_encode, bench_deliver
+}
+criterion_main!(benches);
