@@ -7,11 +7,13 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use reqwest::header::{HeaderValue, ACCEPT};
 use reqwest::{Method, Request, Url};
 use reqwest_middleware::ClientBuilder;
 use trace_context::codec::{B3Style, Propagation};
 use trace_context::{Context, WithContext};
 use trace_reqwest::{ClientTracing, RequestBuilderExt, TracingMiddleware};
+use tracing::Instrument;
 use tracing_subscriber::layer::SubscriberExt;
 
 /// A request context like the one a server would run a handler in.
@@ -52,7 +54,14 @@ fn inject(c: &mut Criterion) {
         let tracing = ClientTracing::new().propagation(propagation);
         group.bench_function(name, |b| {
             b.iter_batched(
-                || Request::new(Method::GET, url.clone()),
+                || {
+                    // A request whose header map is already allocated, as it is in a real
+                    // call (reqwest adds `accept` and the client's default headers to it).
+                    let mut req = Request::new(Method::GET, url.clone());
+                    req.headers_mut()
+                        .insert(ACCEPT, HeaderValue::from_static("*/*"));
+                    req
+                },
                 |mut req| {
                     let ctx = tracing.inject(req.headers_mut());
                     (req, black_box(ctx))
@@ -173,6 +182,25 @@ fn round_trip(c: &mut Criterion) {
         let f = plain.get(&url).send_traced_with(&no_headers);
         async move { f.await.unwrap().bytes().await.unwrap() }.with_context(request.clone())
     };
+    let bare_span_call = || {
+        let req = plain.get(&url);
+        async move {
+            let span = tracing::info_span!("bare", span.kind = "client");
+            req.send()
+                .instrument(span)
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap()
+        }
+        .with_context(request.clone())
+    };
+    let app_only = ClientTracing::new().propagation(Propagation::default().w3c(false).b3_off());
+    let app_only_call = || {
+        let f = plain.get(&url).send_traced_with(&app_only);
+        async move { f.await.unwrap().bytes().await.unwrap() }.with_context(request.clone())
+    };
     client_rt.block_on(async {
         println!("paired breakdown (median ratio, p25..p75; median call):");
         println!(
@@ -186,6 +214,14 @@ fn round_trip(c: &mut Criterion) {
         println!(
             "  send_traced writing no header (span only) / reqwest: {}",
             paired(&plain_call, &span_only_call).await
+        );
+        println!(
+            "  reqwest inside a bare tracing span (info_span!, no field) / reqwest: {}",
+            paired(&plain_call, &bare_span_call).await
+        );
+        println!(
+            "  send_traced writing X-App-Trace-Id only / reqwest: {}",
+            paired(&plain_call, &app_only_call).await
         );
     });
     client_rt.block_on(async {
