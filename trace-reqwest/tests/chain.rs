@@ -1,5 +1,5 @@
-//! A → B → C: three real services, this crate between them (A calls B through the middleware,
-//! B calls C with plain reqwest), the server side of each wrapped by [`support::server`].
+//! A → B → C: three real services, each behind trace-tower's `TraceLayer`, this crate between
+//! them (A calls B through the middleware, B calls C with plain reqwest).
 
 mod support;
 
@@ -10,9 +10,10 @@ use axum::http::HeaderMap;
 use axum::routing::get;
 use axum::Router;
 use reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
-use support::{client_spans_of, plain_client, render_seen, serve, Seen};
+use support::{client_spans_of, plain_client, render_seen, serve, spans_of, Seen};
 use trace_context::AppTraceId;
 use trace_reqwest::{RequestBuilderExt, TracingMiddleware};
+use trace_tower::TraceLayer;
 
 type Log = Arc<Mutex<Vec<(&'static str, Seen)>>>;
 
@@ -46,7 +47,11 @@ async fn handle(State(hop): State<Hop>, headers: HeaderMap) -> String {
 }
 
 fn service(hop: Hop) -> Router {
-    support::server::traced(Router::new().route("/hop", get(handle)).with_state(hop))
+    let layer = TraceLayer::new().service_name(hop.name);
+    Router::new()
+        .route("/hop", get(handle))
+        .with_state(hop)
+        .layer(layer)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -83,6 +88,10 @@ async fn one_trace_across_three_services() {
         .send()
         .await
         .unwrap();
+    let echoed = response
+        .headers()
+        .get("x-app-trace-id")
+        .map(|v| v.to_str().unwrap().to_owned());
     assert_eq!(response.text().await.unwrap(), "end");
 
     let log = log.lock().unwrap().clone();
@@ -125,4 +134,38 @@ async fn one_trace_across_three_services() {
     // B's server span's parent is A's client span; C's is B's.
     assert_eq!(sb.parent_id.as_deref(), Some(a_client.as_str()));
     assert_eq!(sc.parent_id.as_deref(), Some(b_client.as_str()));
+
+    // The same, read from the server spans trace-tower opened (as the exporter will see them).
+    let server = |name: &str| {
+        let spans: Vec<_> = spans_of(trace)
+            .into_iter()
+            .filter(|s| s.kind() == Some("server") && s.field("service.name") == Some(name))
+            .collect();
+        assert_eq!(spans.len(), 1, "one server span for {name}: {spans:?}");
+        spans.into_iter().next().unwrap()
+    };
+    let (server_a, server_b, server_c) = (server("A"), server("B"), server("C"));
+    let ctx = |s: &support::Captured| s.context.clone().unwrap();
+    assert_eq!(ctx(&server_a).parent_span_id(), None);
+    assert!(!ctx(&server_a).remote_parent());
+    assert_eq!(
+        ctx(&server_b).parent_span_id().map(|p| p.to_string()),
+        Some(a_client.clone())
+    );
+    assert!(ctx(&server_b).remote_parent());
+    assert_eq!(
+        ctx(&server_c).parent_span_id().map(|p| p.to_string()),
+        Some(b_client.clone())
+    );
+    // Each server span is the span its handler ran in.
+    assert_eq!(Some(server_a.span_id().to_string()), sa.span_id);
+    assert_eq!(Some(server_b.span_id().to_string()), sb.span_id);
+    assert_eq!(Some(server_c.span_id().to_string()), sc.span_id);
+    // The application id is tagged on every server span, and echoed to the browser.
+    for s in [&server_a, &server_b, &server_c] {
+        assert_eq!(s.field("app.trace_id"), Some(app_id));
+        assert_eq!(s.field("http.route"), Some("/hop"));
+        assert_eq!(s.field("http.status_code"), Some("200"));
+    }
+    assert_eq!(echoed.as_deref(), Some(app_id));
 }
