@@ -9,8 +9,8 @@ use std::time::Duration;
 use support::zipkin::{Mode, ZipkinReceiver};
 use trace_context::{SpanId, TraceId};
 use trace_exporter::{
-    AsyncReporter, Endpoint, Kind, ReporterOptions, SendError, Sink, SpanRecord, Transport,
-    ZipkinHttp,
+    AsyncReporter, Endpoint, Kind, Message, ReporterOptions, SendError, Sink, SpanRecord,
+    Transport, ZipkinHttp,
 };
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -248,11 +248,8 @@ fn hanging_collector_never_blocks_report_and_shutdown_times_out() {
 struct Gate(Arc<(Mutex<bool>, Condvar)>, Arc<Mutex<usize>>);
 
 impl Transport for Gate {
-    fn prepare(&mut self, spans: &[SpanRecord]) -> usize {
-        *self.1.lock().unwrap() += spans.len();
-        spans.len()
-    }
-    fn send(&mut self, _timeout: Duration) -> Result<(), SendError> {
+    fn send(&mut self, message: &Message<'_>, _timeout: Duration) -> Result<(), SendError> {
+        *self.1.lock().unwrap() += message.len();
         let (open, cv) = &*self.0;
         let mut open = open.lock().unwrap();
         while !*open {

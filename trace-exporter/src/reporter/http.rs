@@ -6,8 +6,8 @@ use std::time::Duration;
 use flate2::write::GzEncoder;
 use flate2::Compression;
 
-use super::transport::{SendError, Transport};
-use crate::{ConfigError, SpanRecord};
+use super::transport::{Message, SendError, Transport};
+use crate::ConfigError;
 
 /// The default collector URL (OpenTelemetry's default for `OTEL_EXPORTER_ZIPKIN_ENDPOINT`).
 pub const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:9411/api/v2/spans";
@@ -91,7 +91,6 @@ pub struct ZipkinHttp {
     agent: ureq::Agent,
     endpoint: String,
     gzip: bool,
-    body: Vec<u8>,
     compressed: Vec<u8>,
 }
 
@@ -140,7 +139,6 @@ impl ZipkinHttp {
             agent,
             endpoint,
             gzip,
-            body: Vec::with_capacity(64 * 1024),
             compressed: Vec::new(),
         })
     }
@@ -164,34 +162,24 @@ impl ZipkinHttp {
         self.gzip
     }
 
-    fn compress(&mut self) -> std::io::Result<()> {
+    fn compress(&mut self, json: &[u8]) -> std::io::Result<()> {
         let mut buf = std::mem::take(&mut self.compressed);
         buf.clear();
         let mut gz = GzEncoder::new(buf, Compression::fast());
-        gz.write_all(&self.body)?;
+        gz.write_all(json)?;
         self.compressed = gz.finish()?;
+        // Keep a big one-off buffer from pinning memory.
+        if self.compressed.capacity() > 4 * self.compressed.len().max(256 * 1024) {
+            self.compressed.shrink_to_fit();
+        }
         Ok(())
     }
 }
 
 impl Transport for ZipkinHttp {
-    fn prepare(&mut self, spans: &[SpanRecord]) -> usize {
-        self.body.clear();
-        crate::encode::encode_list(spans, &mut self.body);
-        let n = self.body.len();
-        if self.gzip && self.compress().is_err() {
-            // Compressing into memory cannot fail short of allocation failure; send plain.
-            self.compressed.clear();
-        }
-        // Keep big one-off buffers from pinning memory forever.
-        if self.body.capacity() > 4 * n.max(1024 * 1024) {
-            self.body.shrink_to(n);
-        }
-        n
-    }
-
-    fn send(&mut self, timeout: Duration) -> Result<(), SendError> {
-        let gzipped = self.gzip && !self.compressed.is_empty();
+    fn send(&mut self, message: &Message<'_>, timeout: Duration) -> Result<(), SendError> {
+        // Compressing into memory cannot fail short of allocation failure; then send plain.
+        let gzipped = self.gzip && self.compress(message.json()).is_ok();
         let mut request = self
             .agent
             .post(&self.endpoint)
@@ -204,7 +192,7 @@ impl Transport for ZipkinHttp {
         let body: &[u8] = if gzipped {
             &self.compressed
         } else {
-            &self.body
+            message.json()
         };
         let response = request
             .send(body)

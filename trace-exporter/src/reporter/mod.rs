@@ -18,5 +18,5 @@ pub use options::{
     ReporterOptions, DEFAULT_CLOSE_TIMEOUT, DEFAULT_FLUSH_INTERVAL, DEFAULT_INITIAL_BACKOFF,
     DEFAULT_MAX_BACKOFF, DEFAULT_MESSAGE_MAX_BYTES, DEFAULT_QUEUE_SIZE, DEFAULT_RETRY_FOR,
 };
-pub use transport::{SendError, Transport};
+pub use transport::{Message, SendError, Transport};
 pub use warn::{DEFAULT_WARN_INTERVAL, REPORTER_TARGET};

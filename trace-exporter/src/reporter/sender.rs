@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use super::async_reporter::{Shared, State};
 use super::metrics::Counters;
 use super::options::ReporterOptions;
-use super::transport::Transport;
+use super::transport::{Message, Transport};
 use super::warn::{WarnLimiter, REPORTER_TARGET};
 use crate::SpanRecord;
 
@@ -15,13 +15,16 @@ use crate::SpanRecord;
 const CHUNK: usize = 512;
 /// The brackets of a JSON list.
 const LIST_OVERHEAD: usize = 2;
+/// Buffers bigger than this are released after use instead of kept for the next message.
+const KEEP_BUFFER: usize = 1024 * 1024;
 
 pub(crate) struct Sender {
     shared: Arc<Shared>,
     transport: Box<dyn Transport>,
     options: ReporterOptions,
     batch: Vec<SpanRecord>,
-    batch_bytes: usize,
+    /// The JSON list of `batch`, without its closing bracket.
+    body: Vec<u8>,
     batch_started: Option<Instant>,
     failures: WarnLimiter,
     drops: WarnLimiter,
@@ -66,7 +69,7 @@ impl Sender {
             transport,
             options,
             batch: Vec::new(),
-            batch_bytes: LIST_OVERHEAD,
+            body: vec![b'['],
             batch_started: None,
             dropped_seen: 0,
         }
@@ -132,8 +135,6 @@ impl Sender {
         }
         let n = st.queue.len().min(CHUNK);
         let chunk: Vec<SpanRecord> = st.queue.drain(..n).collect();
-        let freed: u64 = chunk.iter().map(|s| s.size_estimate() as u64).sum();
-        st.queued_bytes = st.queued_bytes.saturating_sub(freed);
         let drained = st.queue.is_empty();
         let urgent = st.flush_requested || st.closing.is_some();
         if drained {
@@ -141,39 +142,49 @@ impl Sender {
         }
         let closing = st.closing.is_some();
         drop(st);
+        let freed: u64 = chunk.iter().map(|s| s.size_estimate() as u64).sum();
+        let mut st = self.shared.lock();
+        st.queued_bytes = st.queued_bytes.saturating_sub(freed);
+        drop(st);
         Counters::add(&self.shared.counters.pending_spans, n as u64);
         Some((chunk, drained, urgent, closing))
     }
 
     fn add(&mut self, span: SpanRecord, guard: &mut FinishGuard<'_>) {
-        let size = self.transport.span_size(&span);
+        let max = self.options.message_max_bytes;
+        let mark = self.body.len();
+        let separator = usize::from(!self.batch.is_empty());
+        if separator == 1 {
+            self.body.push(b',');
+        }
+        crate::encode::encode_span(&span, &mut self.body);
+        let size = self.body.len() - mark - separator;
         Counters::add(&self.shared.counters.span_bytes, size as u64);
-        if size + LIST_OVERHEAD > self.options.message_max_bytes {
+        if size + LIST_OVERHEAD > max {
+            self.body.truncate(mark);
             guard.held -= 1;
-            self.complete(1, false);
             Counters::add(&self.shared.counters.spans_dropped, 1);
-            let now = Instant::now();
-            if let Some(held_back) = self.failures.check(now) {
+            self.complete(1, false);
+            if let Some(held_back) = self.failures.check(Instant::now()) {
                 tracing::warn!(
                     target: REPORTER_TARGET,
                     span_bytes = size,
-                    message_max_bytes = self.options.message_max_bytes,
+                    message_max_bytes = max,
                     held_back,
                     "dropped a span larger than the largest message"
                 );
             }
             return;
         }
-        let separator = usize::from(!self.batch.is_empty());
-        if self.batch_bytes + separator + size > self.options.message_max_bytes {
+        if self.body.len() + 1 > max {
+            // The span does not fit: send the message without it, start the next with it.
+            self.body.truncate(mark);
             self.send_batch(guard);
+            crate::encode::encode_span(&span, &mut self.body);
         }
         if self.batch.is_empty() {
             self.batch_started = Some(Instant::now());
-        } else {
-            self.batch_bytes += 1;
         }
-        self.batch_bytes += size;
         self.batch.push(span);
     }
 
@@ -191,21 +202,25 @@ impl Sender {
     }
 
     fn send_batch(&mut self, guard: &mut FinishGuard<'_>) {
-        let batch = std::mem::take(&mut self.batch);
-        self.batch_bytes = LIST_OVERHEAD;
-        self.batch_started = None;
-        let n = batch.len() as u64;
-        let bytes = self.transport.prepare(&batch);
-        drop(batch);
-        let counters = &self.shared.counters;
+        self.body.push(b']');
+        let n = self.batch.len() as u64;
+        let shared = Arc::clone(&self.shared);
+        let counters = &shared.counters;
         Counters::add(&counters.messages, 1);
-        Counters::add(&counters.message_bytes, bytes as u64);
+        Counters::add(&counters.message_bytes, self.body.len() as u64);
         let sent = self.deliver(n);
         guard.held -= n;
         if !sent {
-            Counters::add(&self.shared.counters.messages_dropped, 1);
-            Counters::add(&self.shared.counters.spans_dropped, n);
+            Counters::add(&counters.messages_dropped, 1);
+            Counters::add(&counters.spans_dropped, n);
         }
+        self.batch.clear();
+        self.body.clear();
+        if self.body.capacity() > KEEP_BUFFER.max(self.options.message_max_bytes * 2) {
+            self.body.shrink_to(64 * 1024);
+        }
+        self.body.push(b'[');
+        self.batch_started = None;
         self.complete(n, sent);
     }
 
@@ -228,7 +243,8 @@ impl Sender {
                     return false;
                 }
             }
-            let error = match self.transport.send(timeout) {
+            let message = Message::new(&self.body, &self.batch);
+            let error = match self.transport.send(&message, timeout) {
                 Ok(()) => {
                     self.failures.reset();
                     return true;

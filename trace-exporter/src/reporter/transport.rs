@@ -61,40 +61,93 @@ impl fmt::Display for SendError {
 
 impl std::error::Error for SendError {}
 
-/// Where [`crate::AsyncReporter`]'s thread delivers its batches: Zipkin over HTTP
-/// ([`crate::ZipkinHttp`]), a JSON file ([`crate::FileTransport`]), OTLP, or your own.
+/// One message: a batch of spans and its Zipkin v2 JSON list (`[{...},{...}]`), encoded once
+/// by the reporter thread.
 ///
-/// The thread calls [`Transport::span_size`] for each span to fill messages up to the size
-/// limit, [`Transport::prepare`] once per message, then [`Transport::send`] until it succeeds,
-/// fails for good, or the retry time runs out.
+/// ```
+/// let m = trace_exporter::Message::new(b"[]", &[]);
+/// assert_eq!(m.json(), b"[]");
+/// assert!(m.spans().is_empty());
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Message<'a> {
+    json: &'a [u8],
+    spans: &'a [SpanRecord],
+}
+
+impl<'a> Message<'a> {
+    /// A message of `spans` whose encoding is `json`.
+    ///
+    /// ```
+    /// let _m = trace_exporter::Message::new(b"[]", &[]);
+    /// ```
+    pub fn new(json: &'a [u8], spans: &'a [SpanRecord]) -> Self {
+        Message { json, spans }
+    }
+
+    /// The Zipkin v2 JSON list of the spans (what `POST /api/v2/spans` takes).
+    ///
+    /// ```
+    /// assert_eq!(trace_exporter::Message::new(b"[]", &[]).json().len(), 2);
+    /// ```
+    pub fn json(&self) -> &'a [u8] {
+        self.json
+    }
+
+    /// The spans, for transports that encode them another way.
+    ///
+    /// ```
+    /// assert_eq!(trace_exporter::Message::new(b"[]", &[]).len(), 0);
+    /// ```
+    pub fn spans(&self) -> &'a [SpanRecord] {
+        self.spans
+    }
+
+    /// The number of spans.
+    ///
+    /// ```
+    /// assert!(trace_exporter::Message::new(b"[]", &[]).is_empty());
+    /// ```
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// True when the message holds no span.
+    ///
+    /// ```
+    /// assert!(trace_exporter::Message::new(b"[]", &[]).is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+}
+
+/// Where [`crate::AsyncReporter`]'s thread delivers its messages: Zipkin over HTTP
+/// ([`crate::ZipkinHttp`]), a JSON file ([`crate::FileTransport`]), or your own.
+///
+/// The thread encodes each span once, packs messages up to the size limit, then calls
+/// [`Transport::send`] until it succeeds, fails for good, or the retry time runs out (the
+/// same message is passed again on a retry).
 ///
 /// ```
 /// use std::time::Duration;
-/// use trace_exporter::{SendError, SpanRecord, Transport};
+/// use trace_exporter::{Message, SendError, Transport};
 ///
 /// /// Counts spans instead of sending them.
 /// #[derive(Default)]
-/// struct Count { batch: usize, total: usize }
+/// struct Count { total: usize }
 /// impl Transport for Count {
-///     fn prepare(&mut self, spans: &[SpanRecord]) -> usize { self.batch = spans.len(); 0 }
-///     fn send(&mut self, _timeout: Duration) -> Result<(), SendError> {
-///         self.total += self.batch;
+///     fn send(&mut self, message: &Message<'_>, _timeout: Duration) -> Result<(), SendError> {
+///         self.total += message.len();
 ///         Ok(())
 ///     }
 ///     fn describe(&self) -> String { "counter".into() }
 /// }
 /// ```
 pub trait Transport: Send + 'static {
-    /// The bytes `span` adds to a message (the exact Zipkin JSON size by default).
-    fn span_size(&self, span: &SpanRecord) -> usize {
-        crate::encode::encoded_len(span)
-    }
-
-    /// Encodes the next message from `spans`; returns its size in bytes (before compression).
-    fn prepare(&mut self, spans: &[SpanRecord]) -> usize;
-
-    /// Delivers the prepared message within `timeout`. Called again after a retryable error.
-    fn send(&mut self, timeout: Duration) -> Result<(), SendError>;
+    /// Delivers `message` within `timeout`. Called again with the same message after a
+    /// retryable error.
+    fn send(&mut self, message: &Message<'_>, timeout: Duration) -> Result<(), SendError>;
 
     /// Where the spans go, for warnings (`zipkin http://127.0.0.1:9411/api/v2/spans`).
     fn describe(&self) -> String;

@@ -5,8 +5,7 @@ use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::reporter::{SendError, Transport};
-use crate::SpanRecord;
+use crate::reporter::{Message, SendError, Transport};
 
 /// Writes spans to a file as one Zipkin v2 JSON list (`[{...},{...}]`), valid after every
 /// message: each message overwrites the closing `]` and writes a new one. Load it in the
@@ -16,13 +15,15 @@ use crate::SpanRecord;
 /// path never writes to disk.
 ///
 /// ```
-/// use trace_exporter::{FileTransport, SpanRecord, Transport};
+/// use trace_exporter::{FileTransport, Message, SpanRecord, Transport};
 /// let path = std::env::temp_dir().join(format!("doc-file-{}.json", std::process::id()));
 /// let mut file = FileTransport::create(&path)?;
 /// let span = SpanRecord::new(trace_context::TraceId::random(), trace_context::SpanId::random(),
 ///     "work", Default::default());
-/// file.prepare(&[span.clone(), span]);
-/// file.send(std::time::Duration::from_secs(1))?;
+/// let spans = [span.clone(), span];
+/// let mut json = Vec::new();
+/// trace_exporter::encode::encode_list(&spans, &mut json);
+/// file.send(&Message::new(&json, &spans), std::time::Duration::from_secs(1))?;
 /// let text = std::fs::read_to_string(&path)?;
 /// assert!(text.starts_with("[{") && text.ends_with("}]"));
 /// # std::fs::remove_file(&path).ok();
@@ -33,8 +34,6 @@ pub struct FileTransport {
     file: BufWriter<File>,
     /// Spans already in the file.
     written: u64,
-    body: Vec<u8>,
-    count: usize,
 }
 
 impl FileTransport {
@@ -52,8 +51,6 @@ impl FileTransport {
             path,
             file,
             written: 0,
-            body: Vec::new(),
-            count: 0,
         })
     }
 
@@ -70,34 +67,26 @@ impl FileTransport {
         &self.path
     }
 
-    fn write_message(&mut self) -> std::io::Result<()> {
+    fn write_message(&mut self, json: &[u8]) -> std::io::Result<()> {
         // Step back over the closing bracket, then append `,{...}]` or `{...}]`.
         self.file.seek(SeekFrom::End(-1))?;
         if self.written > 0 {
             self.file.write_all(b",")?;
         }
-        // `body` is `[...]`: write its inside and a new closing bracket.
-        self.file.write_all(&self.body[1..])?;
+        // `json` is `[...]`: write its inside and a new closing bracket.
+        self.file.write_all(json.get(1..).unwrap_or_default())?;
         self.file.flush()
     }
 }
 
 impl Transport for FileTransport {
-    fn prepare(&mut self, spans: &[SpanRecord]) -> usize {
-        self.body.clear();
-        crate::encode::encode_list(spans, &mut self.body);
-        self.count = spans.len();
-        self.body.len()
-    }
-
-    fn send(&mut self, _timeout: Duration) -> Result<(), SendError> {
-        if self.count == 0 {
+    fn send(&mut self, message: &Message<'_>, _timeout: Duration) -> Result<(), SendError> {
+        if message.is_empty() || message.json().len() < 2 {
             return Ok(());
         }
-        self.write_message()
+        self.write_message(message.json())
             .map_err(|e| SendError::permanent(format!("write {}: {e}", self.path.display())))?;
-        self.written += self.count as u64;
-        self.count = 0;
+        self.written += message.len() as u64;
         Ok(())
     }
 
@@ -118,6 +107,7 @@ impl std::fmt::Debug for FileTransport {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::SpanRecord;
 
     #[test]
     fn file_stays_a_valid_list() {
@@ -137,8 +127,10 @@ mod tests {
                     )
                 })
                 .collect();
-            t.prepare(&spans);
-            t.send(Duration::from_secs(1)).unwrap();
+            let mut json = Vec::new();
+            crate::encode::encode_list(&spans, &mut json);
+            t.send(&Message::new(&json, &spans), Duration::from_secs(1))
+                .unwrap();
         }
         let v: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
