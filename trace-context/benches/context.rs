@@ -1,1 +1,252 @@
-fn main() {}
+//! trace-context benchmarks, each side by side with the peer the issue names, in one run:
+//!
+//! * `current_id`: reading the current trace id (no lock, no allocation), vs a
+//!   `tokio::task_local!` read;
+//! * `spawn_await`: `trace_context::spawn` + await vs `tokio::spawn` + await, vs
+//!   `tracing::Instrument` and a `tokio::task_local!` scope (goal: ratio <= 1.10);
+//! * `mint_format`: mint a trace id and render its 32-char text vs
+//!   `uuid::Uuid::new_v4().to_string()` (goal: ratio <= 0.5);
+//! * `extract_traceparent`, `extract_b3_single`, `extract_b3_multi`: our extraction vs
+//!   OpenTelemetry's propagators on the same carrier (goal: ratio <= 0.5).
+//!
+//! Run: `cargo bench -p trace-context --bench context`. Figures: trace-context/BENCHMARKS.md.
+#![allow(deprecated)] // opentelemetry-zipkin 0.33 marks its API deprecated; it is the B3 peer.
+
+use std::collections::HashMap;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use opentelemetry::propagation::TextMapPropagator;
+use opentelemetry::trace::TraceContextExt;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_zipkin::{B3Encoding, Propagator as B3Propagator};
+use trace_context::codec::w3c::TraceParent;
+use trace_context::codec::Propagation;
+use trace_context::{Context, TraceId, WithContext};
+use tracing::Instrument;
+
+tokio::task_local! {
+    static TASK_TRACE_ID: TraceId;
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .without_plots()
+}
+
+fn current_id(c: &mut Criterion) {
+    let mut g = c.benchmark_group("current_id");
+    let ctx = Context::new_root();
+    {
+        let _guard = ctx.enter();
+        g.bench_function("current_trace_id", |b| {
+            b.iter(|| black_box(trace_context::current_trace_id()))
+        });
+        g.bench_function("with_current_span_id", |b| {
+            b.iter(|| black_box(Context::with_current(|c| c.map(Context::span_id))))
+        });
+        g.bench_function("mdc_get_traceId_no_alloc", |b| {
+            b.iter(|| {
+                Context::with_current(|c| {
+                    black_box(c.and_then(|c| c.get(black_box("traceId"))).map(|v| v.len()))
+                })
+            })
+        });
+    }
+    g.bench_function("current_trace_id_no_context", |b| {
+        b.iter(|| black_box(trace_context::current_trace_id()))
+    });
+    let id = ctx.trace_id();
+    g.bench_function("tokio_task_local_get", |b| {
+        TASK_TRACE_ID.sync_scope(id, || {
+            b.iter(|| black_box(TASK_TRACE_ID.try_with(|t| *t).ok()))
+        })
+    });
+    g.finish();
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+fn spawn_await(c: &mut Criterion) {
+    // A real subscriber, so that `Instrument` pays what it pays in a service.
+    let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry());
+    let rt = runtime();
+    let mut g = c.benchmark_group("spawn_await");
+
+    g.bench_function("tokio_spawn", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    black_box(tokio::spawn(async { black_box(1u32) }).await.unwrap());
+                }
+                start.elapsed()
+            })
+        })
+    });
+
+    g.bench_function("trace_context_spawn", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(
+                async {
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        black_box(
+                            trace_context::spawn(async { black_box(1u32) })
+                                .await
+                                .unwrap(),
+                        );
+                    }
+                    start.elapsed()
+                }
+                .with_context(Context::new_root()),
+            )
+        })
+    });
+
+    g.bench_function("tracing_instrument", |b| {
+        let span = tracing::info_span!("request");
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    let fut = async { black_box(1u32) }.instrument(span.clone());
+                    black_box(tokio::spawn(fut).await.unwrap());
+                }
+                start.elapsed()
+            })
+        })
+    });
+
+    g.bench_function("tokio_task_local_scope", |b| {
+        let id = TraceId::random();
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    let fut = TASK_TRACE_ID.scope(id, async { black_box(1u32) });
+                    black_box(tokio::spawn(fut).await.unwrap());
+                }
+                start.elapsed()
+            })
+        })
+    });
+    g.finish();
+}
+
+fn mint_format(c: &mut Criterion) {
+    let mut g = c.benchmark_group("mint_format");
+    g.bench_function("trace_id_random_to_hex", |b| {
+        b.iter(|| {
+            let hex = TraceId::random().to_hex();
+            black_box(hex.len());
+            black_box(hex)
+        })
+    });
+    g.bench_function("trace_id_random_to_string", |b| {
+        b.iter(|| black_box(TraceId::random().to_string()))
+    });
+    g.bench_function("uuid_new_v4_to_string", |b| {
+        b.iter(|| black_box(uuid::Uuid::new_v4().to_string()))
+    });
+    g.finish();
+}
+
+fn map(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn otel_ids(cx: &opentelemetry::Context) -> (u128, u64) {
+    let span = cx.span();
+    let sc = span.span_context();
+    (
+        u128::from_be_bytes(sc.trace_id().to_bytes()),
+        u64::from_be_bytes(sc.span_id().to_bytes()),
+    )
+}
+
+fn extract(c: &mut Criterion) {
+    const TP: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+
+    let carrier = map(&[("traceparent", TP)]);
+    let ours = Propagation::default().b3_off().app_id(false);
+    let otel = TraceContextPropagator::new();
+    // Both read the same parent.
+    let p = ours.extract(&carrier).parent.expect("valid");
+    assert_eq!(
+        (p.trace_id.to_u128(), p.span_id.to_u64()),
+        otel_ids(&otel.extract(&carrier))
+    );
+    let mut g = c.benchmark_group("extract_traceparent");
+    g.bench_function("trace_context", |b| {
+        b.iter(|| black_box(ours.extract(black_box(&carrier))))
+    });
+    g.bench_function("trace_context_parse_only", |b| {
+        b.iter(|| black_box(TraceParent::parse(black_box(TP.as_bytes()))))
+    });
+    g.bench_function("opentelemetry", |b| {
+        b.iter(|| black_box(otel.extract(black_box(&carrier))))
+    });
+    g.finish();
+
+    let ours = Propagation::default().w3c(false).app_id(false);
+    let single = map(&[(
+        "b3",
+        "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1-05e3ac9a4f6e3b90",
+    )]);
+    let otel = B3Propagator::with_encoding(B3Encoding::SingleAndMultiHeader);
+    let p = ours.extract(&single).parent.expect("valid");
+    assert_eq!(
+        (p.trace_id.to_u128(), p.span_id.to_u64()),
+        otel_ids(&otel.extract(&single))
+    );
+    let mut g = c.benchmark_group("extract_b3_single");
+    g.bench_function("trace_context", |b| {
+        b.iter(|| black_box(ours.extract(black_box(&single))))
+    });
+    g.bench_function("opentelemetry", |b| {
+        b.iter(|| black_box(otel.extract(black_box(&single))))
+    });
+    g.finish();
+
+    let multi = map(&[
+        ("x-b3-traceid", "80f198ee56343ba864fe8b2a57d3eff7"),
+        ("x-b3-spanid", "e457b5a2e4d86bd1"),
+        ("x-b3-parentspanid", "05e3ac9a4f6e3b90"),
+        ("x-b3-sampled", "1"),
+    ]);
+    let otel = B3Propagator::with_encoding(B3Encoding::MultipleHeader);
+    let p = ours.extract(&multi).parent.expect("valid");
+    assert_eq!(
+        (p.trace_id.to_u128(), p.span_id.to_u64()),
+        otel_ids(&otel.extract(&multi))
+    );
+    let mut g = c.benchmark_group("extract_b3_multi");
+    g.bench_function("trace_context", |b| {
+        b.iter(|| black_box(ours.extract(black_box(&multi))))
+    });
+    g.bench_function("opentelemetry", |b| {
+        b.iter(|| black_box(otel.extract(black_box(&multi))))
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = current_id, spawn_await, mint_format, extract
+}
+criterion_main!(benches);

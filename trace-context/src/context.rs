@@ -133,7 +133,7 @@ impl Context {
         let sampling = crate::decide(&*crate::global_sampler(), trace_id, Sampling::Deferred);
         Context::builder(trace_id)
             .sampling(sampling)
-            .random_trace_id(true)
+            .random_trace_id(generator.is_random())
             .build()
     }
 

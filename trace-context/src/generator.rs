@@ -95,6 +95,14 @@ impl IdGenerator {
     }
 }
 
+impl IdGenerator {
+    /// True when the ids minted have random rightmost 56 bits (the W3C level 2 `random` flag):
+    /// the built-in generators; a custom one promises nothing.
+    pub(crate) fn is_random(&self) -> bool {
+        !matches!(self.0, Kind::Custom(_))
+    }
+}
+
 fn random_bytes() -> [u8; 16] {
     fastrand::u128(..).to_be_bytes()
 }

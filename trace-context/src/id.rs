@@ -119,22 +119,49 @@ pub(crate) fn parse_hex(bytes: &[u8], offset: usize) -> Result<u128, IdError> {
     Ok(v)
 }
 
-/// Parses lowercase-only hex of exactly `len` digits (the W3C and B3 rule).
+/// Digit values of lowercase hex; `0xff` marks every other byte.
+const LOWER_HEX: [u8; 256] = {
+    let mut t = [0xff_u8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// Up to 16 lowercase hex digits into a `u64`: one table look-up per digit, no branch per digit
+/// (the invalid marker's high bit is collected and checked once).
+#[inline]
+fn parse_lower_u64(bytes: &[u8]) -> Option<u64> {
+    let mut v: u64 = 0;
+    let mut bad: u8 = 0;
+    for &b in bytes {
+        let d = LOWER_HEX[b as usize];
+        bad |= d;
+        v = (v << 4) | u64::from(d & 0x0f);
+    }
+    (bad & 0x80 == 0).then_some(v)
+}
+
+/// Parses lowercase-only hex of exactly `len` digits (the W3C and B3 rule); `len` is at most 32.
 #[inline]
 pub(crate) fn parse_lower_hex(bytes: &[u8], len: usize) -> Option<u128> {
-    if bytes.len() != len {
+    if bytes.len() != len || len > 32 {
         return None;
     }
-    let mut v: u128 = 0;
-    for &b in bytes {
-        let d = match b {
-            b'0'..=b'9' => b - b'0',
-            b'a'..=b'f' => b - b'a' + 10,
-            _ => return None,
-        };
-        v = (v << 4) | d as u128;
+    if len <= 16 {
+        return parse_lower_u64(bytes).map(u128::from);
     }
-    Some(v)
+    let (hi, lo) = bytes.split_at(len - 16);
+    let hi = parse_lower_u64(hi)?;
+    let lo = parse_lower_u64(lo)?;
+    Some((u128::from(hi) << 64) | u128::from(lo))
 }
 
 /// A 128-bit trace id. Never all-zero.
@@ -415,6 +442,32 @@ mod tests {
         );
         assert_eq!(SpanId::parse("abc"), Err(IdError::Length(3)));
         assert_eq!(TraceId::parse(&"0".repeat(16)), Err(IdError::Zero));
+    }
+
+    #[test]
+    fn lower_hex_parser() {
+        assert_eq!(
+            parse_lower_hex(b"0123456789abcdef", 16),
+            Some(0x0123456789abcdef)
+        );
+        assert_eq!(
+            parse_lower_hex(b"fedcba98765432100123456789abcdef", 32),
+            Some(0xfedcba98765432100123456789abcdef)
+        );
+        assert_eq!(parse_lower_hex(b"0a", 2), Some(10));
+        assert_eq!(parse_lower_hex(b"0A", 2), None);
+        assert_eq!(parse_lower_hex(b"abc", 2), None);
+        assert_eq!(parse_lower_hex(&[b'f'; 33], 33), None);
+        for bad in [b'g', b'G', b'-', b' ', 0, 0x80, 0xff, b'/', b':', b'`'] {
+            let mut v = *b"00000000000000000000000000000001";
+            for i in [0, 15, 16, 31] {
+                let mut w = v;
+                w[i] = bad;
+                assert_eq!(parse_lower_hex(&w, 32), None, "{bad} at {i}");
+            }
+            v[0] = b'1';
+            assert!(parse_lower_hex(&v, 32).is_some());
+        }
     }
 
     #[test]

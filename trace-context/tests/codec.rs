@@ -671,3 +671,30 @@ fn inject_never_overwrites_existing_headers() {
     // An existing b3 header means B3 is already decided (a reporter's `b3: 0`).
     assert!(out.get("x-b3-traceid").is_none());
 }
+
+#[test]
+fn only_built_in_generators_flag_minted_ids_as_random() {
+    let sequential = std::sync::atomic::AtomicU64::new(1);
+    let custom = IdGenerator::custom(move || {
+        let n = sequential.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        TraceId::from_u128(u128::from(n)).unwrap()
+    });
+    for (generator, random) in [
+        (IdGenerator::default(), true),
+        (IdGenerator::uuid_v4(), true),
+        (IdGenerator::uuid_v7(), true),
+        (custom, false),
+    ] {
+        let ctx = extract(&[]).server_context(&generator, &FollowUpstream);
+        assert_eq!(ctx.random_trace_id(), random, "{generator:?}");
+        assert_eq!(Context::new_root_with(&generator).random_trace_id(), random);
+        let mut out = std::collections::HashMap::new();
+        Propagation::default().inject(&ctx, &mut out);
+        let flags = if random { "-03" } else { "-01" };
+        assert!(
+            out["traceparent"].ends_with(flags),
+            "{generator:?}: {}",
+            out["traceparent"]
+        );
+    }
+}

@@ -207,14 +207,22 @@ fn rayon_pool_jobs_see_only_their_own_context() {
             };
             // The submitting thread's context is gone again once the guard drops.
             assert_eq!(trace_context::current_trace_id(), None);
-            s.spawn(move |_| job());
+            // Interleaved with wrapped jobs that run without a context of their own: a job
+            // blocked in `join` may run them on its stack (work stealing), so unwrapped
+            // jobs are not part of the guarantee here; wrapped ones always are.
             if i % 4 == 0 {
                 let checks = Arc::clone(&checks);
-                s.spawn(move |_| {
-                    assert_eq!(trace_context::current_trace_id(), None);
-                    checks.fetch_add(1, Ordering::Relaxed);
+                let bare = trace_context::Context::new_root();
+                let expect = bare.trace_id();
+                let f = bare.scope(|| {
+                    trace_context::wrap(move || {
+                        assert_eq!(trace_context::current_trace_id(), Some(expect));
+                        checks.fetch_add(1, Ordering::Relaxed);
+                    })
                 });
+                s.spawn(move |_| f());
             }
+            s.spawn(move |_| job());
         }
     });
     assert_eq!(
@@ -222,6 +230,29 @@ fn rayon_pool_jobs_see_only_their_own_context() {
         JOBS as usize + JOBS as usize / 4
     );
     assert!(threads.lock().unwrap().len() <= 3);
+
+    // Jobs that do not block inside their context (no nested join/scope): unwrapped jobs
+    // interleaved with them never see a context.
+    let clean = Arc::new(AtomicUsize::new(0));
+    pool.scope(|s| {
+        for i in 0..JOBS {
+            let ctx = own_context(i);
+            let span = ctx.span_id();
+            let job = ctx.scope(|| {
+                trace_context::wrap(move || {
+                    assert_own(i, span, "flat rayon job");
+                    mdc::put("task", "changed");
+                })
+            });
+            s.spawn(move |_| job());
+            let clean = Arc::clone(&clean);
+            s.spawn(move |_| {
+                assert_eq!(trace_context::current_trace_id(), None);
+                clean.fetch_add(1, Ordering::Relaxed);
+            });
+        }
+    });
+    assert_eq!(clean.load(Ordering::Relaxed), JOBS as usize);
 
     // wrap_fn for par_iter: every call runs in the caller's context.
     use rayon::prelude::*;

@@ -380,7 +380,7 @@ impl Extracted {
         let (trace_id, random) = match (&self.parent, &self.app_trace_id) {
             (Some(p), _) => (p.trace_id, p.random_trace_id),
             (None, Some(app)) => (app.trace_id(), !app.is_trace_id()),
-            (None, None) => (generator.trace_id(), true),
+            (None, None) => (generator.trace_id(), generator.is_random()),
         };
         let mut b = Context::builder(trace_id)
             .sampling(decide(sampler, trace_id, self.sampling))
