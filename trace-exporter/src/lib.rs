@@ -19,6 +19,7 @@ mod reporter;
 pub mod sampler;
 mod setup;
 mod sink;
+mod tags;
 
 pub use error::ConfigError;
 pub use record::{Annotation, Endpoint, Kind, SpanRecord};
@@ -30,3 +31,4 @@ pub use sampler::{
 };
 pub use setup::*;
 pub use sink::{Fanout, FileTransport, MemorySink, Sink, TimedOut};
+pub use tags::Tags;

@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use trace_context::{SpanId, TraceId};
 
+use crate::Tags;
+
 /// Zipkin's span kind. Absent (`None` in [`SpanRecord::kind`]) means a local span.
 ///
 /// ```
@@ -190,7 +192,7 @@ pub struct SpanRecord {
     /// The other side of an RPC, when known.
     pub remote_endpoint: Option<Endpoint>,
     /// Tags, in the order they were first recorded.
-    pub tags: Vec<(Cow<'static, str>, String)>,
+    pub tags: Tags,
     /// Events inside the span.
     pub annotations: Vec<Annotation>,
     /// A server span continuing a span id received from its caller.
@@ -224,7 +226,7 @@ impl SpanRecord {
             duration: 0,
             local_endpoint,
             remote_endpoint: None,
-            tags: Vec::new(),
+            tags: Tags::default(),
             annotations: Vec::new(),
             shared: false,
             debug: false,
@@ -240,10 +242,7 @@ impl SpanRecord {
     /// assert_eq!(s.tag("error"), Some("true"));
     /// ```
     pub fn tag(&self, key: &str) -> Option<&str> {
-        self.tags
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.tags.get(key)
     }
 
     /// Sets a tag, replacing an earlier value for the same key.
@@ -256,12 +255,8 @@ impl SpanRecord {
     /// assert_eq!(s.tags.len(), 1);
     /// assert_eq!(s.tag("k"), Some("2"));
     /// ```
-    pub fn set_tag(&mut self, key: impl Into<Cow<'static, str>>, value: impl Into<String>) {
-        let key = key.into();
-        match self.tags.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, v)) => *v = value.into(),
-            None => self.tags.push((key, value.into())),
-        }
+    pub fn set_tag(&mut self, key: impl Into<Cow<'static, str>>, value: impl AsRef<str>) {
+        self.tags.set(key, value.as_ref());
     }
 
     /// The service name written in `localEndpoint`.
@@ -306,7 +301,7 @@ impl SpanRecord {
     /// A cheap upper-bound estimate of the memory this span holds, for the reporter's byte
     /// bound.
     pub(crate) fn size_estimate(&self) -> usize {
-        let tags: usize = self.tags.iter().map(|(k, v)| k.len() + v.len() + 56).sum();
+        let tags = self.tags.heap_size();
         let annotations: usize = self.annotations.iter().map(|a| a.value.len() + 40).sum();
         let remote = self
             .remote_endpoint

@@ -123,30 +123,57 @@ fn string_body<O: JsonOut>(out: &mut O, bytes: &[u8], lower: bool) {
     }
 }
 
+/// True when one of the 8 bytes of `w` may need escaping (below 0x20, `"` or `\\`); exact
+/// for "none", which is what lets clean text be copied 8 bytes at a time.
+#[inline]
+fn may_need_escape(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let control = w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
+    let q = w ^ (ONES * u64::from(b'"'));
+    let quote = q.wrapping_sub(ONES) & !q & HIGHS;
+    let b = w ^ (ONES * u64::from(b'\\'));
+    let backslash = b.wrapping_sub(ONES) & !b & HIGHS;
+    (control | quote | backslash) != 0
+}
+
 #[inline]
 fn escaped<O: JsonOut>(out: &mut O, bytes: &[u8]) {
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let esc = ESCAPE[b as usize];
-        if esc == 0 {
-            continue;
+    let mut i = 0;
+    while i < bytes.len() {
+        if let Some(word) = bytes.get(i..i + 8) {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(word);
+            if !may_need_escape(u64::from_le_bytes(w)) {
+                i += 8;
+                continue;
+            }
         }
-        if start < i {
-            out.raw(&bytes[start..i]);
+        let end = (i + 8).min(bytes.len());
+        while i < end {
+            let b = bytes[i];
+            let esc = ESCAPE[b as usize];
+            if esc != 0 {
+                if start < i {
+                    out.raw(&bytes[start..i]);
+                }
+                if esc == b'u' {
+                    out.raw(&[
+                        b'\\',
+                        b'u',
+                        b'0',
+                        b'0',
+                        HEX[(b >> 4) as usize],
+                        HEX[(b & 0xf) as usize],
+                    ]);
+                } else {
+                    out.raw(&[b'\\', esc]);
+                }
+                start = i + 1;
+            }
+            i += 1;
         }
-        if esc == b'u' {
-            out.raw(&[
-                b'\\',
-                b'u',
-                b'0',
-                b'0',
-                HEX[(b >> 4) as usize],
-                HEX[(b & 0xf) as usize],
-            ]);
-        } else {
-            out.raw(&[b'\\', esc]);
-        }
-        start = i + 1;
     }
     if start < bytes.len() {
         out.raw(&bytes[start..]);
@@ -246,6 +273,23 @@ mod tests {
         let ip: Ipv6Addr = "2001:db8::c001".parse().unwrap();
         ipv6(&mut v, ip);
         assert_eq!(v, b"\"2001:db8::c001\"");
+    }
+
+    #[test]
+    fn every_byte_position_and_value() {
+        // Each special byte at each offset of a 24-byte text, against serde_json.
+        for special in [0u8, 0x1f, b'"', b'\\', b'\n', 0x20, b'~', 0x7f] {
+            for pos in 0..24 {
+                let mut text = vec![b'a'; 24];
+                text[pos] = special;
+                let text = String::from_utf8(text).unwrap();
+                assert_eq!(
+                    s(&text),
+                    serde_json::to_string(&text).unwrap(),
+                    "{special} at {pos}"
+                );
+            }
+        }
     }
 
     #[test]

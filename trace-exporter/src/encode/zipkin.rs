@@ -115,7 +115,7 @@ pub fn write_span<O: JsonOut>(span: &SpanRecord, out: &mut O) {
         out.byte(b']');
     }
     let mut first = true;
-    for (key, value) in &span.tags {
+    for (key, value) in span.tags.iter() {
         if key.is_empty() {
             continue;
         }

@@ -127,10 +127,10 @@ pub fn to_span_record(data: &SpanData, local: &Arc<Endpoint>) -> Option<SpanReco
     }
     let scope = &data.instrumentation_scope;
     if !scope.name().is_empty() {
-        span.set_tag(TAG_SCOPE_NAME, scope.name().to_string());
+        span.set_tag(TAG_SCOPE_NAME, scope.name());
     }
     if let Some(version) = scope.version() {
-        span.set_tag(TAG_SCOPE_VERSION, version.to_string());
+        span.set_tag(TAG_SCOPE_VERSION, version);
     }
     match &data.status {
         Status::Unset => {}
@@ -142,7 +142,7 @@ pub fn to_span_record(data: &SpanData, local: &Arc<Endpoint>) -> Option<SpanReco
             } else {
                 description.as_ref()
             };
-            span.set_tag("error", crate::recorder::bounded(d).into_owned());
+            span.set_tag("error", crate::recorder::bounded(d));
         }
     }
     for event in data.events.iter() {

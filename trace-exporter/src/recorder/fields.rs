@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 use std::net::IpAddr;
+use std::time::SystemTime;
 
 use tracing_core::field::{Field, Visit};
 
@@ -18,11 +19,31 @@ pub const MAX_TAG_VALUE: usize = 4096;
 /// The recording of a span in progress (kept in the span's extensions).
 pub(crate) struct Recording {
     pub(crate) span: SpanRecord,
-    pub(crate) start: std::time::Instant,
-    pub(crate) method: Option<String>,
-    pub(crate) route: Option<String>,
+    pub(crate) start: SystemTime,
     /// A `service.name` field of this span's own, not yet resolved to an endpoint.
     pub(crate) service: Option<String>,
+}
+
+/// A field value as `tracing` hands it over.
+pub(crate) enum Value<'a> {
+    Str(&'a str),
+    Bool(bool),
+    U64(u64),
+    I64(i64),
+    Debug(&'a dyn fmt::Debug),
+}
+
+impl Value<'_> {
+    /// The value as text (allocates only for numbers and formatted values).
+    fn text(&self) -> Cow<'_, str> {
+        match self {
+            Value::Str(s) => Cow::Borrowed(s),
+            Value::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
+            Value::U64(n) => Cow::Owned(n.to_string()),
+            Value::I64(n) => Cow::Owned(n.to_string()),
+            Value::Debug(d) => Cow::Owned(format!("{d:?}")),
+        }
+    }
 }
 
 impl Recording {
@@ -32,7 +53,7 @@ impl Recording {
             .get_or_insert_with(Endpoint::default)
     }
 
-    fn set(&mut self, name: &'static str, value: Value<'_>) {
+    pub(crate) fn set(&mut self, name: &'static str, value: Value<'_>) {
         match name {
             FIELD_SPAN_KIND => self.span.kind = Kind::parse(&value.text()),
             FIELD_SERVICE_NAME => {
@@ -44,15 +65,15 @@ impl Recording {
             }
             "net.peer.name" | "net.peer.ip" | "server.address" | "client.address" => {
                 let text = value.text();
+                let text = text.trim();
                 match text
-                    .trim()
                     .trim_start_matches('[')
                     .trim_end_matches(']')
                     .parse::<IpAddr>()
                 {
                     Ok(ip) => self.remote().set_ip(ip),
-                    Err(_) if !text.trim().is_empty() => {
-                        self.remote().service_name = Some(bounded(text.trim()).into_owned())
+                    Err(_) if !text.is_empty() => {
+                        self.remote().service_name = Some(bounded(text).into_owned())
                     }
                     Err(_) => {}
                 }
@@ -62,39 +83,48 @@ impl Recording {
                     self.remote().port = (port != 0).then_some(port);
                 }
             }
-            "error" => match value {
-                Value::Bool(false) => {}
-                other => self
-                    .span
-                    .set_tag("error", bounded(&other.text()).into_owned()),
-            },
-            _ => {
-                let text = value.text();
-                if name == "http.method" {
-                    self.method = Some(text.to_ascii_lowercase());
-                } else if name == "http.route" {
-                    self.route = Some(text.to_string());
-                }
-                self.span.set_tag(name, bounded(&text).into_owned());
-            }
+            "error" if matches!(value, Value::Bool(false)) => {}
+            _ => self.tag(name, value),
+        }
+    }
+
+    /// Stores a value as a tag, without an allocation of its own.
+    fn tag(&mut self, name: &'static str, value: Value<'_>) {
+        let tags = &mut self.span.tags;
+        match value {
+            Value::Str(s) => tags.set(name, &bounded(s)),
+            Value::Bool(b) => tags.set(name, if b { "true" } else { "false" }),
+            Value::U64(n) => tags.set(name, Digits::u64(n).as_str()),
+            Value::I64(n) => tags.set_display(name, n, MAX_TAG_VALUE),
+            Value::Debug(d) => tags.set_display(name, format_args!("{d:?}"), MAX_TAG_VALUE),
         }
     }
 }
 
-/// A field value, formatted only when used.
-pub(crate) enum Value<'a> {
-    Str(&'a str),
-    Bool(bool),
-    Other(String),
+/// A `u64` in decimal, on the stack.
+struct Digits {
+    buf: [u8; 20],
+    start: usize,
 }
 
-impl Value<'_> {
-    fn text(&self) -> Cow<'_, str> {
-        match self {
-            Value::Str(s) => Cow::Borrowed(s),
-            Value::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
-            Value::Other(s) => Cow::Borrowed(s),
+impl Digits {
+    fn u64(mut n: u64) -> Digits {
+        let mut buf = [0u8; 20];
+        let mut i = buf.len();
+        loop {
+            i -= 1;
+            buf[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
         }
+        Digits { buf, start: i }
+    }
+
+    fn as_str(&self) -> &str {
+        // Only ASCII digits were written.
+        std::str::from_utf8(&self.buf[self.start..]).unwrap_or("0")
     }
 }
 
@@ -121,19 +151,26 @@ impl Visit for SpanVisitor<'_> {
         self.0.set(field.name(), Value::Bool(value));
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.0.set(field.name(), Value::Other(value.to_string()));
+        self.0.set(field.name(), Value::I64(value));
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.0.set(field.name(), Value::Other(value.to_string()));
-    }
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        self.0.set(field.name(), Value::Other(value.to_string()));
+        self.0.set(field.name(), Value::U64(value));
     }
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.0.set(field.name(), Value::Other(value.to_string()));
+        self.0
+            .set(field.name(), Value::Debug(&DisplayAsDebug(value)));
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.0.set(field.name(), Value::Other(format!("{value:?}")));
+        self.0.set(field.name(), Value::Debug(value));
+    }
+}
+
+/// Formats an error with `Display` where a `Debug` is expected.
+struct DisplayAsDebug<'a>(&'a (dyn std::error::Error + 'static));
+
+impl fmt::Debug for DisplayAsDebug<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self.0, f)
     }
 }
 
@@ -152,7 +189,11 @@ impl EventVisitor {
             }
             self.message.push_str(&self.rest);
         }
-        bounded(&self.message).into_owned()
+        if self.message.len() > MAX_TAG_VALUE {
+            let end = bounded(&self.message).len();
+            self.message.truncate(end);
+        }
+        self.message
     }
 
     fn pair(&mut self, field: &Field, value: fmt::Arguments<'_>) {
@@ -173,5 +214,35 @@ impl Visit for EventVisitor {
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         self.pair(field, format_args!("{value:?}"));
+    }
+}
+
+/// Brave's span name: lower-case method, plus the route for a server span.
+pub(crate) fn rpc_name(kind: Kind, method: &str, route: Option<&str>) -> Cow<'static, str> {
+    const METHODS: [(&str, &str); 9] = [
+        ("GET", "get"),
+        ("POST", "post"),
+        ("PUT", "put"),
+        ("DELETE", "delete"),
+        ("PATCH", "patch"),
+        ("HEAD", "head"),
+        ("OPTIONS", "options"),
+        ("TRACE", "trace"),
+        ("CONNECT", "connect"),
+    ];
+    let lower: Cow<'static, str> =
+        match METHODS.iter().find(|(m, _)| m.eq_ignore_ascii_case(method)) {
+            Some((_, l)) => Cow::Borrowed(l),
+            None => Cow::Owned(method.to_ascii_lowercase()),
+        };
+    match route.filter(|r| !r.is_empty()) {
+        Some(route) if kind == Kind::Server => {
+            let mut name = String::with_capacity(lower.len() + 1 + route.len());
+            name.push_str(&lower);
+            name.push(' ');
+            name.push_str(route);
+            Cow::Owned(name)
+        }
+        _ => lower,
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use trace_context::{Context, Sampling};
 use tracing_core::span::{Attributes, Id, Record};
@@ -10,9 +10,9 @@ use tracing_core::{Event, Subscriber};
 use tracing_subscriber::layer::{Context as LayerContext, Layer};
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
-use super::fields::{EventVisitor, Recording, SpanVisitor};
+use super::fields::{rpc_name, EventVisitor, Recording, SpanVisitor};
 use crate::reporter::REPORTER_TARGET;
-use crate::{Annotation, Endpoint, Kind, Sink, SpanRecord};
+use crate::{Annotation, Endpoint, Kind, Sink, SpanRecord, Tags};
 
 /// Endpoints shared by the spans of one service.
 #[derive(Default)]
@@ -146,9 +146,8 @@ impl ZipkinLayer {
     }
 }
 
-fn epoch_micros() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
+fn micros(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as u64)
 }
 
@@ -158,7 +157,7 @@ where
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: LayerContext<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
-        let (trace_id, span_id, parent_id, sampling, remote_parent) = {
+        let mut rec = {
             let ext = span.extensions();
             let Some(c) = ext.get::<Context>() else {
                 return;
@@ -166,41 +165,31 @@ where
             if !c.is_sampled() {
                 return;
             }
-            (
+            let meta = attrs.metadata();
+            if meta.target().starts_with(REPORTER_TARGET) {
+                return;
+            }
+            let mut record = SpanRecord::new(
                 c.trace_id(),
                 c.span_id(),
-                c.parent_span_id(),
-                c.sampling(),
-                c.remote_parent(),
-            )
-        };
-        let meta = attrs.metadata();
-        if meta.target().starts_with(REPORTER_TARGET) {
-            return;
-        }
-        let app = span
-            .extensions()
-            .get::<Context>()
-            .and_then(|c| c.app_trace_id().map(|a| a.as_str().to_string()));
-        let mut record = SpanRecord::new(trace_id, span_id, meta.name(), self.inherited(&span));
-        record.parent_id = parent_id;
-        record.timestamp = epoch_micros();
-        record.debug = sampling == Sampling::Debug;
-        record.shared = remote_parent;
-        let mut rec = Recording {
-            span: record,
-            start: Instant::now(),
-            method: None,
-            route: None,
-            service: None,
+                meta.name(),
+                self.inherited(&span),
+            );
+            record.tags = Tags::with_capacity(8);
+            record.parent_id = c.parent_span_id();
+            record.debug = c.sampling() == Sampling::Debug;
+            record.shared = c.remote_parent();
+            if let Some(app) = c.app_trace_id() {
+                record.tags.set("app.trace_id", app.as_str());
+            }
+            Recording {
+                span: record,
+                start: SystemTime::now(),
+                service: None,
+            }
         };
         attrs.record(&mut SpanVisitor(&mut rec));
         self.resolve_service(&mut rec);
-        if let Some(app) = app {
-            if rec.span.tag("app.trace_id").is_none() {
-                rec.span.set_tag("app.trace_id", app);
-            }
-        }
         span.extensions_mut().insert(rec);
     }
 
@@ -227,7 +216,7 @@ where
         let mut visitor = EventVisitor::default();
         event.record(&mut visitor);
         let annotation = Annotation {
-            timestamp: epoch_micros(),
+            timestamp: micros(SystemTime::now()),
             value: visitor.finish(),
         };
         let mut ext = span.extensions_mut();
@@ -242,22 +231,17 @@ where
             return;
         };
         let Recording {
-            mut span,
-            start,
-            method,
-            route,
-            ..
+            mut span, start, ..
         } = rec;
-        span.duration = (start.elapsed().as_micros() as u64).max(1);
-        match (span.kind, method) {
-            (Some(Kind::Server), Some(method)) => {
-                span.name = match route {
-                    Some(route) if !route.is_empty() => format!("{method} {route}").into(),
-                    _ => method.into(),
-                };
-            }
-            (Some(Kind::Client), Some(method)) => span.name = method.into(),
-            _ => {}
+        let end = SystemTime::now();
+        span.timestamp = micros(start);
+        span.duration = end
+            .duration_since(start)
+            .map_or(1, |d| (d.as_micros() as u64).max(1));
+        if let (Some(kind @ (Kind::Server | Kind::Client)), Some(method)) =
+            (span.kind, span.tags.get("http.method"))
+        {
+            span.name = rpc_name(kind, method, span.tags.get("http.route"));
         }
         if span.kind != Some(Kind::Server) {
             // `shared` only means something on a server span joining its caller's span id.
