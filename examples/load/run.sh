@@ -15,7 +15,7 @@ DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-2s}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-32}
-ROUNDS=${ROUNDS:-1}
+ROUNDS=${ROUNDS:-2}
 BASE_PORT=${BASE_PORT:-18000}
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -45,9 +45,10 @@ cp "$target_dir/release/shop" "$work/shop-instrumented"
 # gateway answers; sets shop_pid and url.
 start_shop() {
     local bin=$1 p=$2
+    shift 2
     local g=$BASE_PORT o=$((BASE_PORT + 1)) u=$((BASE_PORT + 2)) pr=$((BASE_PORT + 3))
     "$bin" --serve --no-orders --sample-probability "$p" \
-        --gateway-port "$g" --order-port "$o" --user-port "$u" --product-port "$pr" \
+        --gateway-port "$g" --order-port "$o" --user-port "$u" --product-port "$pr" "$@" \
         >/dev/null 2>"$work/stderr" &
     shop_pid=$!
     url="http://127.0.0.1:$g/server-order/order/submit_order?userId=1001&productId=1001&count=1"
@@ -74,14 +75,17 @@ to_ms() {
         printf "%.3f", n }'
 }
 
-# measure NAME BINARY PROBABILITY: one wrk run; appends "NAME rps p50 p99" to results.
+# measure NAME BINARY PROBABILITY [SHOP ARGS...]: one wrk run; appends "NAME rps p50 p99" to
+# results.
 measure() {
     local name=$1 bin=$2 p=$3
-    start_shop "$bin" "$p"
+    shift 3
+    start_shop "$bin" "$p" "$@"
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "$url" >/dev/null
     local out
     out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$url")
     stop_shop
+    rm -f "$work/spans.json"
     local rps p50 p99 non2xx
     rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
     p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
@@ -95,8 +99,10 @@ echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION (after a $WARMUP warm-up), $(npr
 printf '%-22s %10s %9s %9s\n' "configuration" "req/s" "p50 ms" "p99 ms" >&2
 for _ in $(seq 1 "$ROUNDS"); do
     measure bare "$work/shop-bare" 1.0
-    measure "instrumented p=0.1" "$work/shop-instrumented" 0.1
-    measure "instrumented p=1.0" "$work/shop-instrumented" 1.0
+    # Sampled spans go through the exporter's queue and sender thread to a Zipkin v2 JSON
+    # file, so the reporting path is measured too (not only recording).
+    measure "instrumented p=0.1" "$work/shop-instrumented" 0.1 --spans-file "$work/spans.json"
+    measure "instrumented p=1.0" "$work/shop-instrumented" 1.0 --spans-file "$work/spans.json"
 done
 
 # Averages over rounds, then ratios against bare.
