@@ -58,6 +58,29 @@ impl SpanExporter for NoopExporter {
     }
 }
 
+/// CPU time of the calling thread: on a shared machine, other processes' load does not
+/// inflate it the way it inflates wall time.
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// Runs `server_span` `iters` times, returning the CPU time this thread spent.
+fn cpu_iter(b: &mut criterion::Bencher<'_>) {
+    b.iter_custom(|iters| {
+        let start = thread_cpu();
+        for _ in 0..iters {
+            server_span();
+        }
+        thread_cpu() - start
+    })
+}
+
 #[inline(never)]
 fn server_span() {
     let span = tracing::info_span!(
@@ -94,7 +117,7 @@ fn bench_spans(c: &mut Criterion) {
         let ctx = request(Sampling::NotSampled);
         tracing::subscriber::with_default(sub, || {
             let _g = ctx.enter();
-            g.bench_function("no_recorder", |b| b.iter(server_span));
+            g.bench_function("no_recorder", cpu_iter);
         });
     }
     let reporter = AsyncReporter::new(Discard, ReporterOptions::default()).unwrap();
@@ -108,7 +131,25 @@ fn bench_spans(c: &mut Criterion) {
         let ctx = request(sampling);
         tracing::subscriber::with_default(sub, || {
             let _g = ctx.enter();
-            g.bench_function(name, |b| b.iter(server_span));
+            g.bench_function(name, cpu_iter);
+        });
+    }
+    {
+        // The same recorder with a sink that drops each span on the spot: the cost of the
+        // recording alone, without the queue and the sender thread.
+        struct Drop;
+        impl Sink for Drop {
+            fn report(&self, span: SpanRecord) {
+                black_box(span);
+            }
+        }
+        let sub = tracing_subscriber::registry()
+            .with(ContextLayer::new())
+            .with(ZipkinLayer::new(Drop, "bench"));
+        let ctx = request(Sampling::Sampled);
+        tracing::subscriber::with_default(sub, || {
+            let _g = ctx.enter();
+            g.bench_function("recorder_sampled_drop_sink", cpu_iter);
         });
     }
     let m = reporter.metrics();
@@ -130,7 +171,7 @@ fn bench_spans(c: &mut Criterion) {
         let sub =
             tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(tracer));
         tracing::subscriber::with_default(sub, || {
-            g.bench_function(name, |b| b.iter(server_span));
+            g.bench_function(name, cpu_iter);
         });
         provider.shutdown().ok();
     }

@@ -255,7 +255,7 @@ impl SpanRecord {
     /// assert_eq!(s.tags.len(), 1);
     /// assert_eq!(s.tag("k"), Some("2"));
     /// ```
-    pub fn set_tag(&mut self, key: impl Into<Cow<'static, str>>, value: impl AsRef<str>) {
+    pub fn set_tag(&mut self, key: impl AsRef<str>, value: impl AsRef<str>) {
         self.tags.set(key, value.as_ref());
     }
 

@@ -1,10 +1,10 @@
-//! Span tags stored compactly: one text buffer for all values, so recording a span's fields
-//! costs one or two allocations instead of one per field.
+//! Span tags stored compactly: keys and values in one buffer, so recording a span's fields
+//! costs one allocation instead of one per field.
 
-use std::borrow::Cow;
 use std::fmt;
 
-/// A span's tags, in the order they were first set; setting a key again replaces its value.
+/// A span's tags. Setting a key again replaces its value (the key then moves to the end of
+/// the order, which JSON objects do not keep anyway).
 ///
 /// ```
 /// let mut tags = trace_exporter::Tags::default();
@@ -13,89 +13,182 @@ use std::fmt;
 /// tags.set("http.method", "POST");
 /// assert_eq!(tags.get("http.method"), Some("POST"));
 /// let all: Vec<_> = tags.iter().collect();
-/// assert_eq!(all, [("http.method", "POST"), ("http.status_code", "200")]);
+/// assert_eq!(all, [("http.status_code", "200"), ("http.method", "POST")]);
 /// ```
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default)]
 pub struct Tags {
-    text: String,
-    entries: Vec<(Cow<'static, str>, u32, u32)>,
+    /// Entries: `[flag][key length: 3 chars][key][value length: 5 chars][value]`, lengths
+    /// in 7-bit ASCII digits, so the buffer is always valid UTF-8 and slicing it is safe.
+    buf: String,
+    len: usize,
+}
+
+const LIVE: u8 = b'1';
+const REMOVED: &str = "0";
+const KEY_DIGITS: usize = 3;
+const VALUE_DIGITS: usize = 5;
+const MAX_KEY: usize = (1 << (7 * KEY_DIGITS)) - 1;
+const MAX_VALUE: usize = (1 << (7 * VALUE_DIGITS)) - 1;
+
+fn push_len(buf: &mut String, mut n: usize, digits: usize) {
+    for _ in 0..digits {
+        buf.push(char::from((n & 0x7f) as u8));
+        n >>= 7;
+    }
+}
+
+fn read_len(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .rev()
+        .fold(0, |n, &b| (n << 7) | usize::from(b & 0x7f))
+}
+
+/// One decoded entry: where its flag is, whether it is live, its key and value ranges.
+struct Entry {
+    at: usize,
+    live: bool,
+    key: (usize, usize),
+    value: (usize, usize),
+}
+
+/// Collects `Display` output into the buffer.
+struct Sink<'a>(&'a mut String);
+
+impl fmt::Write for Sink<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.push_str(s);
+        Ok(())
+    }
 }
 
 impl Tags {
-    /// Empty tags with room for `n` tags of about 16 bytes each.
+    /// Empty tags with room for about `n` short tags.
     ///
     /// ```
     /// assert!(trace_exporter::Tags::with_capacity(8).is_empty());
     /// ```
     pub fn with_capacity(n: usize) -> Self {
         Tags {
-            text: String::with_capacity(n * 16),
-            entries: Vec::with_capacity(n),
+            buf: String::with_capacity(n * 32),
+            len: 0,
         }
     }
 
-    /// Sets `key` to `value`, replacing an earlier value (the key keeps its position).
+    fn entries(&self) -> impl Iterator<Item = Entry> + '_ {
+        let bytes = self.buf.as_bytes();
+        let mut i = 0;
+        std::iter::from_fn(move || {
+            let at = i;
+            let live = *bytes.get(at)? == LIVE;
+            let kstart = at + 1 + KEY_DIGITS;
+            let kend = kstart + read_len(bytes.get(at + 1..kstart)?);
+            let vstart = kend + VALUE_DIGITS;
+            let vend = vstart + read_len(bytes.get(kend..vstart)?);
+            if vend > bytes.len() {
+                return None;
+            }
+            i = vend;
+            Some(Entry {
+                at,
+                live,
+                key: (kstart, kend),
+                value: (vstart, vend),
+            })
+        })
+    }
+
+    fn text(&self, (start, end): (usize, usize)) -> &str {
+        self.buf.get(start..end).unwrap_or("")
+    }
+
+    fn find(&self, key: &str) -> Option<Entry> {
+        let bytes = self.buf.as_bytes();
+        self.entries()
+            .find(|e| e.live && bytes.get(e.key.0..e.key.1) == Some(key.as_bytes()))
+    }
+
+    /// Marks the live entry for `key` removed.
+    fn kill(&mut self, key: &str) {
+        if let Some(e) = self.find(key) {
+            self.buf.replace_range(e.at..e.at + 1, REMOVED);
+            self.len -= 1;
+        }
+    }
+
+    /// Writes an entry header with a value length of `vlen`; `None` when the key is too long.
+    fn begin(&mut self, key: &str, vlen: usize) -> Option<usize> {
+        if key.len() > MAX_KEY || vlen > MAX_VALUE {
+            return None;
+        }
+        if self.len > 0 {
+            self.kill(key);
+        }
+        self.buf.push(char::from(LIVE));
+        push_len(&mut self.buf, key.len(), KEY_DIGITS);
+        self.buf.push_str(key);
+        let vlen_at = self.buf.len();
+        push_len(&mut self.buf, vlen, VALUE_DIGITS);
+        Some(vlen_at)
+    }
+
+    /// Rewrites the value length of the entry whose length digits are at `vlen_at`.
+    fn finish_display(&mut self, vlen_at: usize) {
+        let start = vlen_at + VALUE_DIGITS;
+        let vlen = self.buf.len() - start;
+        let mut digits = [0u8; VALUE_DIGITS];
+        let mut n = vlen;
+        for d in &mut digits {
+            *d = (n & 0x7f) as u8;
+            n >>= 7;
+        }
+        // 7-bit values are ASCII, hence valid UTF-8 of the same length.
+        let digits = std::str::from_utf8(&digits).unwrap_or("\0\0\0\0\0");
+        self.buf.replace_range(vlen_at..start, digits);
+        self.len += 1;
+    }
+
+    /// Sets `key` to `value`, replacing an earlier value. Keys longer than 2 MiB are
+    /// ignored.
     ///
     /// ```
     /// let mut t = trace_exporter::Tags::default();
     /// t.set("k", "1");
     /// assert_eq!(t.len(), 1);
     /// ```
-    pub fn set(&mut self, key: impl Into<Cow<'static, str>>, value: &str) {
-        let key = key.into();
-        if self.text.len() + value.len() > u32::MAX as usize {
-            return; // Never reached by bounded values; refuse rather than wrap.
-        }
-        let start = self.text.len() as u32;
-        self.text.push_str(value);
-        let end = self.text.len() as u32;
-        match self.entries.iter_mut().find(|(k, _, _)| *k == key) {
-            Some(entry) => {
-                entry.1 = start;
-                entry.2 = end;
-            }
-            None => self.entries.push((key, start, end)),
+    pub fn set(&mut self, key: impl AsRef<str>, value: &str) {
+        if self.begin(key.as_ref(), value.len()).is_some() {
+            self.buf.push_str(value);
+            self.len += 1;
         }
     }
 
-    /// Sets `key` to the text `value` displays (written straight into the tags' buffer),
-    /// cut at `max` bytes on a character boundary.
+    /// Sets `key` to the text `value` displays (written straight into the buffer), cut at
+    /// `max` bytes on a character boundary.
     ///
     /// ```
     /// let mut t = trace_exporter::Tags::default();
     /// t.set_display("n", format_args!("{}-{}", 1, 2), 64);
     /// assert_eq!(t.get("n"), Some("1-2"));
     /// ```
-    pub fn set_display(
-        &mut self,
-        key: impl Into<Cow<'static, str>>,
-        value: impl fmt::Display,
-        max: usize,
-    ) {
+    pub fn set_display(&mut self, key: impl AsRef<str>, value: impl fmt::Display, max: usize) {
         use fmt::Write as _;
-        let key = key.into();
-        let start = self.text.len();
-        if write!(self.text, "{value}").is_err() {
-            self.text.truncate(start);
+        let max = max.min(MAX_VALUE);
+        let Some(vlen_at) = self.begin(key.as_ref(), 0) else {
             return;
+        };
+        let start = self.buf.len();
+        if write!(Sink(&mut self.buf), "{value}").is_err() {
+            self.buf.truncate(start);
         }
-        let mut end = self.text.len().min(start + max);
-        while !self.text.is_char_boundary(end) {
-            end -= 1;
-        }
-        self.text.truncate(end);
-        if end > u32::MAX as usize {
-            self.text.truncate(start);
-            return;
-        }
-        let (start, end) = (start as u32, end as u32);
-        match self.entries.iter_mut().find(|(k, _, _)| *k == key) {
-            Some(entry) => {
-                entry.1 = start;
-                entry.2 = end;
+        if self.buf.len() - start > max {
+            let mut end = start + max;
+            while !self.buf.is_char_boundary(end) {
+                end -= 1;
             }
-            None => self.entries.push((key, start, end)),
+            self.buf.truncate(end);
         }
+        self.finish_display(vlen_at);
     }
 
     /// A tag's value.
@@ -104,10 +197,7 @@ impl Tags {
     /// assert_eq!(trace_exporter::Tags::default().get("x"), None);
     /// ```
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.entries
-            .iter()
-            .find(|(k, _, _)| k == key)
-            .map(|&(_, s, e)| &self.text[s as usize..e as usize])
+        self.find(key).map(|e| self.text(e.value))
     }
 
     /// Removes a tag.
@@ -119,7 +209,7 @@ impl Tags {
     /// assert!(t.is_empty());
     /// ```
     pub fn remove(&mut self, key: &str) {
-        self.entries.retain(|(k, _, _)| k != key);
+        self.kill(key);
     }
 
     /// `(key, value)` pairs in order.
@@ -128,9 +218,9 @@ impl Tags {
     /// assert_eq!(trace_exporter::Tags::default().iter().count(), 0);
     /// ```
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
-        self.entries
-            .iter()
-            .map(|(k, s, e)| (k.as_ref(), &self.text[*s as usize..*e as usize]))
+        self.entries()
+            .filter(|e| e.live)
+            .map(|e| (self.text(e.key), self.text(e.value)))
     }
 
     /// The number of tags.
@@ -139,7 +229,7 @@ impl Tags {
     /// assert_eq!(trace_exporter::Tags::default().len(), 0);
     /// ```
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.len
     }
 
     /// True when there is no tag.
@@ -148,23 +238,22 @@ impl Tags {
     /// assert!(trace_exporter::Tags::default().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len == 0
     }
 
     /// Bytes held (for the reporter's memory estimate).
     pub(crate) fn heap_size(&self) -> usize {
-        self.text.capacity()
-            + self.entries.capacity() * std::mem::size_of::<(Cow<'static, str>, u32, u32)>()
-            + self
-                .entries
-                .iter()
-                .map(|(k, _, _)| match k {
-                    Cow::Owned(k) => k.len(),
-                    Cow::Borrowed(_) => 0,
-                })
-                .sum::<usize>()
+        self.buf.capacity()
     }
 }
+
+impl PartialEq for Tags {
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Tags {}
 
 impl fmt::Debug for Tags {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -176,8 +265,30 @@ impl<'a> FromIterator<(&'a str, &'a str)> for Tags {
     fn from_iter<T: IntoIterator<Item = (&'a str, &'a str)>>(iter: T) -> Self {
         let mut tags = Tags::default();
         for (k, v) in iter {
-            tags.set(k.to_string(), v);
+            tags.set(k, v);
         }
         tags
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replace_remove_and_cut() {
+        let mut t = Tags::with_capacity(2);
+        t.set("a", "1");
+        t.set("b", "");
+        t.set("a", "22");
+        t.set_display("c", "é".repeat(10), 5);
+        assert_eq!(t.get("c"), Some("éé"));
+        t.remove("b");
+        assert_eq!(t.len(), 2);
+        assert_eq!(t.iter().collect::<Vec<_>>(), [("a", "22"), ("c", "éé")]);
+        let long_key = "k".repeat(3 << 20);
+        t.set(&long_key, "x");
+        assert_eq!(t.len(), 2);
+        assert_eq!(t, [("a", "22"), ("c", "éé")].into_iter().collect());
     }
 }

@@ -111,15 +111,15 @@ pub fn to_span_record(data: &SpanData, local: &Arc<Endpoint>) -> Option<SpanReco
                     Ok(ip) => remote.set_ip(ip),
                     Err(_) => remote.service_name = Some(v),
                 }
-                span.set_tag(key.as_str().to_string(), text(value));
+                span.set_tag(key.as_str(), text(value));
             }
             "net.peer.port" | "server.port" | "network.peer.port" => {
                 if let Ok(port) = value.to_string().parse::<u16>() {
                     remote = remote.with_port(port);
                 }
-                span.set_tag(key.as_str().to_string(), text(value));
+                span.set_tag(key.as_str(), text(value));
             }
-            k => span.set_tag(k.to_string(), text(value)),
+            k => span.set_tag(k, text(value)),
         }
     }
     if !remote.is_empty() {

@@ -1,6 +1,7 @@
 //! The `tracing-subscriber` layer that records the spans of sampled traces.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -66,6 +67,9 @@ pub struct ZipkinLayer {
     sink: Arc<dyn Sink>,
     local: Arc<Endpoint>,
     endpoints: Arc<Endpoints>,
+    /// Spans being recorded now: while it is zero, the callbacks of other spans return
+    /// without looking their span up.
+    live: Arc<AtomicUsize>,
 }
 
 impl ZipkinLayer {
@@ -93,6 +97,7 @@ impl ZipkinLayer {
             sink,
             local: Arc::new(local),
             endpoints: Arc::default(),
+            live: Arc::default(),
         }
     }
 
@@ -156,6 +161,11 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: LayerContext<'_, S>) {
+        // A contextual span's context is the current one or a child of it (ContextLayer):
+        // an unsampled current context settles it without looking the span up.
+        if attrs.is_contextual() && !Context::with_current(|c| c.is_some_and(Context::is_sampled)) {
+            return;
+        }
         let Some(span) = ctx.span(id) else { return };
         let mut rec = {
             let ext = span.extensions();
@@ -191,9 +201,13 @@ where
         attrs.record(&mut SpanVisitor(&mut rec));
         self.resolve_service(&mut rec);
         span.extensions_mut().insert(rec);
+        self.live.fetch_add(1, Ordering::AcqRel);
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: LayerContext<'_, S>) {
+        if self.live.load(Ordering::Acquire) == 0 {
+            return;
+        }
         let Some(span) = ctx.span(id) else { return };
         let mut ext = span.extensions_mut();
         let Some(rec) = ext.get_mut::<Recording>() else {
@@ -204,6 +218,9 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: LayerContext<'_, S>) {
+        if self.live.load(Ordering::Acquire) == 0 {
+            return;
+        }
         let Some(span) = ctx.event_span(event) else {
             return;
         };
@@ -226,10 +243,14 @@ where
     }
 
     fn on_close(&self, id: Id, ctx: LayerContext<'_, S>) {
+        if self.live.load(Ordering::Acquire) == 0 {
+            return;
+        }
         let Some(span) = ctx.span(&id) else { return };
         let Some(rec) = span.extensions_mut().remove::<Recording>() else {
             return;
         };
+        self.live.fetch_sub(1, Ordering::AcqRel);
         let Recording {
             mut span, start, ..
         } = rec;
