@@ -1,4 +1,5 @@
-//! Test support: a capturing tracing layer, real axum servers on 127.0.0.1 and what they saw.
+//! Test support: a capturing tracing layer, real axum servers on 127.0.0.1 (behind trace-tower)
+//! and what they saw.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
