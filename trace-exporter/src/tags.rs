@@ -117,11 +117,12 @@ impl Tags {
     }
 
     /// Writes an entry header with a value length of `vlen`; `None` when the key is too long.
-    fn begin(&mut self, key: &str, vlen: usize) -> Option<usize> {
+    /// With `unique`, the caller knows `key` is not set yet (no search for an old value).
+    fn begin(&mut self, key: &str, vlen: usize, unique: bool) -> Option<usize> {
         if key.len() > MAX_KEY || vlen > MAX_VALUE {
             return None;
         }
-        if self.len > 0 {
+        if self.len > 0 && !unique {
             self.kill(key);
         }
         self.buf.push(char::from(LIVE));
@@ -157,7 +158,12 @@ impl Tags {
     /// assert_eq!(t.len(), 1);
     /// ```
     pub fn set(&mut self, key: impl AsRef<str>, value: &str) {
-        if self.begin(key.as_ref(), value.len()).is_some() {
+        self.insert(key.as_ref(), value, false);
+    }
+
+    /// Sets a tag; `unique` when the key is known not to be set yet.
+    pub(crate) fn insert(&mut self, key: &str, value: &str, unique: bool) {
+        if self.begin(key, value.len(), unique).is_some() {
             self.buf.push_str(value);
             self.len += 1;
         }
@@ -172,9 +178,20 @@ impl Tags {
     /// assert_eq!(t.get("n"), Some("1-2"));
     /// ```
     pub fn set_display(&mut self, key: impl AsRef<str>, value: impl fmt::Display, max: usize) {
+        self.insert_display(key.as_ref(), value, max, false);
+    }
+
+    /// Sets a displayed tag; `unique` when the key is known not to be set yet.
+    pub(crate) fn insert_display(
+        &mut self,
+        key: &str,
+        value: impl fmt::Display,
+        max: usize,
+        unique: bool,
+    ) {
         use fmt::Write as _;
         let max = max.min(MAX_VALUE);
-        let Some(vlen_at) = self.begin(key.as_ref(), 0) else {
+        let Some(vlen_at) = self.begin(key, 0, unique) else {
             return;
         };
         let start = self.buf.len();

@@ -22,6 +22,9 @@ pub(crate) struct Recording {
     pub(crate) start: SystemTime,
     /// A `service.name` field of this span's own, not yet resolved to an endpoint.
     pub(crate) service: Option<String>,
+    /// True while the span's own attributes are recorded: their names are unique and no tag
+    /// is set yet, so no earlier value needs replacing.
+    pub(crate) fresh: bool,
 }
 
 /// A field value as `tracing` hands it over.
@@ -91,12 +94,16 @@ impl Recording {
     /// Stores a value as a tag, without an allocation of its own.
     fn tag(&mut self, name: &'static str, value: Value<'_>) {
         let tags = &mut self.span.tags;
+        // `app.trace_id` may already hold the context's application id.
+        let unique = self.fresh && name != "app.trace_id";
         match value {
-            Value::Str(s) => tags.set(name, &bounded(s)),
-            Value::Bool(b) => tags.set(name, if b { "true" } else { "false" }),
-            Value::U64(n) => tags.set(name, Digits::u64(n).as_str()),
-            Value::I64(n) => tags.set_display(name, n, MAX_TAG_VALUE),
-            Value::Debug(d) => tags.set_display(name, format_args!("{d:?}"), MAX_TAG_VALUE),
+            Value::Str(s) => tags.insert(name, &bounded(s), unique),
+            Value::Bool(b) => tags.insert(name, if b { "true" } else { "false" }, unique),
+            Value::U64(n) => tags.insert(name, Digits::u64(n).as_str(), unique),
+            Value::I64(n) => tags.insert_display(name, n, MAX_TAG_VALUE, unique),
+            Value::Debug(d) => {
+                tags.insert_display(name, format_args!("{d:?}"), MAX_TAG_VALUE, unique)
+            }
         }
     }
 }

@@ -196,9 +196,11 @@ where
                 span: record,
                 start: SystemTime::now(),
                 service: None,
+                fresh: true,
             }
         };
         attrs.record(&mut SpanVisitor(&mut rec));
+        rec.fresh = false;
         self.resolve_service(&mut rec);
         span.extensions_mut().insert(rec);
         self.live.fetch_add(1, Ordering::AcqRel);
