@@ -92,9 +92,97 @@ fn stacks(c: &mut Criterion, setup: &str) {
     }
 }
 
+/// The names the default propagation probes on every request.
+const PROBED: [&str; 9] = [
+    "x-app-trace-id",
+    "traceparent",
+    "tracestate",
+    "b3",
+    "x-b3-flags",
+    "x-b3-sampled",
+    "x-b3-traceid",
+    "x-b3-spanid",
+    "x-b3-parentspanid",
+];
+
+/// Where the layer's time goes (see BENCHMARKS.md): extraction, header lookups by `&str` vs by
+/// a pre-built `HeaderName`, and a server-like span with its fields given at creation vs
+/// recorded one by one afterwards.
+fn parts(c: &mut Criterion, setup: &str) {
+    let mut group = c.benchmark_group(format!("{setup}/parts"));
+    group
+        .measurement_time(Duration::from_secs(2))
+        .warm_up_time(Duration::from_millis(500))
+        .sample_size(30);
+    let req = request(true);
+    let propagation = trace_context::codec::Propagation::default();
+    group.bench_function("Propagation::extract (header present)", |b| {
+        b.iter(|| black_box(propagation.extract(black_box(req.headers()))))
+    });
+    group.bench_function("9 header lookups by &str", |b| {
+        b.iter(|| {
+            PROBED
+                .iter()
+                .filter(|n| black_box(req.headers()).get(**n).is_some())
+                .count()
+        })
+    });
+    let names = PROBED.map(http::HeaderName::from_static);
+    group.bench_function("9 header lookups by HeaderName", |b| {
+        b.iter(|| {
+            names
+                .iter()
+                .filter(|n| black_box(req.headers()).get(*n).is_some())
+                .count()
+        })
+    });
+    let app: Option<&str> = Some(ID);
+    let route: Option<&str> = Some("/orders/{id}");
+    group.bench_function("span: 4 fields recorded after creation", |b| {
+        b.iter(|| {
+            let span = tracing::info_span!(
+                "http.server",
+                span.kind = "server",
+                http.method = "GET",
+                http.path = "/orders/42",
+                service.name = tracing::field::Empty,
+                http.route = tracing::field::Empty,
+                app.trace_id = tracing::field::Empty,
+                net.peer.port = tracing::field::Empty,
+                http.status_code = tracing::field::Empty,
+            );
+            span.record("service.name", "order");
+            span.record("http.route", route);
+            span.record("app.trace_id", app);
+            span.record("net.peer.port", 41234);
+            span.record("http.status_code", 200);
+            black_box(span)
+        })
+    });
+    group.bench_function("span: 4 fields given at creation", |b| {
+        b.iter(|| {
+            let span = tracing::info_span!(
+                "http.server",
+                span.kind = "server",
+                http.method = "GET",
+                http.path = "/orders/42",
+                service.name = Some("order"),
+                http.route = route,
+                app.trace_id = app,
+                net.peer.port = Some(41234),
+                http.status_code = tracing::field::Empty,
+            );
+            span.record("http.status_code", 200);
+            black_box(span)
+        })
+    });
+    group.finish();
+}
+
 fn benches(c: &mut Criterion) {
     // No subscriber: the layer's own cost (the span is disabled).
     stacks(c, "no subscriber");
+    parts(c, "no subscriber");
     // As in production: registry + ContextLayer + trace-log's formatter, to a sink.
     let subscriber = trace_log::builder()
         .ignore_env()
@@ -102,7 +190,10 @@ fn benches(c: &mut Criterion) {
         .writer(std::io::sink)
         .subscriber()
         .expect("trace-log subscriber");
-    tracing::subscriber::with_default(subscriber, || stacks(c, "trace-log subscriber"));
+    tracing::subscriber::with_default(subscriber, || {
+        stacks(c, "trace-log subscriber");
+        parts(c, "trace-log subscriber");
+    });
 }
 
 criterion_group!(all, benches);
