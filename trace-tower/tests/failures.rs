@@ -174,6 +174,42 @@ fn a_5xx_answer_and_a_service_error_close_the_span_with_error() {
     });
 }
 
+/// The other arrangement: the panic-catching layer inside the trace layer. The trace layer then
+/// sees the 500 the catcher made: the span records it and the id is echoed to the caller.
+#[test]
+fn with_the_panic_catcher_inside_the_500_is_recorded_and_the_id_echoed() {
+    init_tracing();
+    let server_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let app = Router::new()
+        .route("/panic", get(panics))
+        .route("/report", get(report))
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        .layer(TraceLayer::new())
+        .route("/probe", get(probe));
+    let addr = server_rt.block_on(serve(app));
+    let client_rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    client_rt.block_on(async {
+        let id = format!("caught-{}", TraceId::random());
+        let response = get_with(addr, "/panic", Some(&id)).await;
+        assert_eq!(response.status(), 500);
+        assert_eq!(response.headers()["x-app-trace-id"], id.as_str());
+        let span = server_span_of(trace_of(&id)).await;
+        assert_eq!(span.field("http.status_code"), Some("500"));
+        assert_eq!(span.field("error"), Some("500"));
+        assert_clean_worker(addr).await;
+        let report = Report::parse(&get_with(addr, "/report", None).await.text().await.unwrap());
+        assert_eq!(report.handler.app_id, None);
+        assert_ne!(report.handler.trace_id, Some(trace_of(&id).to_string()));
+    });
+}
+
 /// `Infallible` must satisfy the layer's `Display` bound (axum routers' error type).
 #[test]
 fn the_layer_wraps_infallible_services() {
