@@ -13,10 +13,12 @@
 #![allow(deprecated)] // opentelemetry-zipkin 0.33 marks its API deprecated; it is the B3 peer.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use futures::FutureExt;
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::TraceContextExt;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
@@ -45,6 +47,14 @@ fn current_id(c: &mut Criterion) {
         let _guard = ctx.enter();
         g.bench_function("current_trace_id", |b| {
             b.iter(|| black_box(trace_context::current_trace_id()))
+        });
+        // The same read, the id then used (its low 64 bits, as a sampler or a hash would):
+        // the compiler no longer has to materialise the 16-byte `Option<TraceId>` for
+        // `black_box`, which is most of the figure above.
+        g.bench_function("current_trace_id_used", |b| {
+            b.iter(|| {
+                black_box(trace_context::current_trace_id().map_or(0u64, |t| t.to_u128() as u64))
+            })
         });
         g.bench_function("with_current_span_id", |b| {
             b.iter(|| black_box(Context::with_current(|c| c.map(Context::span_id))))
@@ -77,6 +87,15 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("runtime")
 }
 
+/// Runs a timed loop as a task on the runtime (as a request handler would spawn), so that the
+/// figure is spawn + await between workers, not the entry into `block_on`.
+fn timed_on_worker<F>(rt: &tokio::runtime::Runtime, timed: F) -> Duration
+where
+    F: Future<Output = Duration> + Send + 'static,
+{
+    rt.block_on(async move { tokio::spawn(timed).await.expect("bench task") })
+}
+
 fn spawn_await(c: &mut Criterion) {
     // A real subscriber, so that `Instrument` pays what it pays in a service.
     let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry());
@@ -85,7 +104,7 @@ fn spawn_await(c: &mut Criterion) {
 
     g.bench_function("tokio_spawn", |b| {
         b.iter_custom(|iters| {
-            rt.block_on(async {
+            timed_on_worker(&rt, async move {
                 let start = Instant::now();
                 for _ in 0..iters {
                     black_box(tokio::spawn(async { black_box(1u32) }).await.unwrap());
@@ -97,27 +116,26 @@ fn spawn_await(c: &mut Criterion) {
 
     g.bench_function("trace_context_spawn", |b| {
         b.iter_custom(|iters| {
-            rt.block_on(
-                async {
-                    let start = Instant::now();
-                    for _ in 0..iters {
-                        black_box(
-                            trace_context::spawn(async { black_box(1u32) })
-                                .await
-                                .unwrap(),
-                        );
-                    }
-                    start.elapsed()
+            let timed = async move {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    black_box(
+                        trace_context::spawn(async { black_box(1u32) })
+                            .await
+                            .unwrap(),
+                    );
                 }
-                .with_context(Context::new_root()),
-            )
+                start.elapsed()
+            };
+            timed_on_worker(&rt, timed.with_context(Context::new_root()))
         })
     });
 
     g.bench_function("tracing_instrument", |b| {
         let span = tracing::info_span!("request");
         b.iter_custom(|iters| {
-            rt.block_on(async {
+            let span = span.clone();
+            timed_on_worker(&rt, async move {
                 let start = Instant::now();
                 for _ in 0..iters {
                     let fut = async { black_box(1u32) }.instrument(span.clone());
@@ -131,7 +149,7 @@ fn spawn_await(c: &mut Criterion) {
     g.bench_function("tokio_task_local_scope", |b| {
         let id = TraceId::random();
         b.iter_custom(|iters| {
-            rt.block_on(async {
+            timed_on_worker(&rt, async move {
                 let start = Instant::now();
                 for _ in 0..iters {
                     let fut = TASK_TRACE_ID.scope(id, async { black_box(1u32) });
@@ -139,6 +157,60 @@ fn spawn_await(c: &mut Criterion) {
                 }
                 start.elapsed()
             })
+        })
+    });
+    g.finish();
+
+    // The same pair on a current-thread runtime: no work stealing, so less noise; the
+    // difference is the pure cost of carrying the context.
+    let ct = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let mut g = c.benchmark_group("spawn_await_current_thread");
+    g.bench_function("tokio_spawn", |b| {
+        b.iter_custom(|iters| {
+            timed_on_worker(&ct, async move {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    black_box(tokio::spawn(async { black_box(1u32) }).await.unwrap());
+                }
+                start.elapsed()
+            })
+        })
+    });
+    g.bench_function("trace_context_spawn", |b| {
+        b.iter_custom(|iters| {
+            let timed = async move {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    black_box(
+                        trace_context::spawn(async { black_box(1u32) })
+                            .await
+                            .unwrap(),
+                    );
+                }
+                start.elapsed()
+            };
+            timed_on_worker(&ct, timed.with_context(Context::new_root()))
+        })
+    });
+    g.finish();
+
+    // Where the difference comes from: one poll of a ready future, bare and carrying the
+    // current context (clone, install, restore, drop).
+    let mut g = c.benchmark_group("poll_overhead");
+    let ctx = Context::new_root();
+    let _guard = ctx.enter();
+    g.bench_function("plain", |b| {
+        b.iter(|| black_box(async { black_box(1u32) }.now_or_never()))
+    });
+    g.bench_function("in_current_context", |b| {
+        b.iter(|| {
+            black_box(
+                async { black_box(1u32) }
+                    .in_current_context()
+                    .now_or_never(),
+            )
         })
     });
     g.finish();
