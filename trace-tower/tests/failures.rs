@@ -5,7 +5,6 @@
 
 mod support;
 
-use std::convert::Infallible;
 use std::fmt;
 use std::net::SocketAddr;
 
@@ -208,16 +207,4 @@ fn with_the_panic_catcher_inside_the_500_is_recorded_and_the_id_echoed() {
         assert_eq!(report.handler.app_id, None);
         assert_ne!(report.handler.trace_id, Some(trace_of(&id).to_string()));
     });
-}
-
-/// `Infallible` must satisfy the layer's `Display` bound (axum routers' error type).
-#[test]
-fn the_layer_wraps_infallible_services() {
-    fn assert_service<S: tower::Service<http::Request<()>, Error = Infallible>>(_: &S) {}
-    let svc = tower::ServiceBuilder::new()
-        .layer(TraceLayer::new())
-        .service(tower::service_fn(|_: http::Request<()>| async {
-            Ok::<_, Infallible>(http::Response::new(()))
-        }));
-    assert_service(&svc);
 }
