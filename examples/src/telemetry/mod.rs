@@ -197,13 +197,26 @@ fn install_subscriber(config: TelemetryConfig) -> Result<Telemetry, Error> {
 fn install_subscriber(config: TelemetryConfig) -> Result<Telemetry, Error> {
     use tracing_subscriber::layer::SubscriberExt;
 
+    use tracing_subscriber::filter::{filter_fn, FilterExt};
+    use tracing_subscriber::Layer;
+
     let spans = SpanSink::new(config.keep_spans);
     let reporter = reporter(&config, &spans)?;
-    let subscriber = trace_log::builder()
+    let logs = trace_log::builder()
         .pattern(LOG_PATTERN)
-        .writer(config.logs.clone())
-        .subscriber()
+        .writer(config.logs.clone());
+    let level = logs.filter().map_err(|e| Error(e.to_string()))?;
+    // The pattern prints no span fields, so the log layer sees events only: `tracing`'s fmt
+    // layer would otherwise format every span's fields when the span opens and on every
+    // `record`, for nothing (measured: ~10% of the instrumented shop's instructions).
+    let logs = logs
+        .layer()
         .map_err(|e| Error(e.to_string()))?
+        .with_filter(level.and(filter_fn(|m| m.is_event())));
+    let subscriber = tracing_subscriber::registry()
+        // First, as trace-context requires; spans only (events need no context of their own).
+        .with(trace_context::ContextLayer::new().with_filter(filter_fn(|m| m.is_span())))
+        .with(logs)
         .with(reporter.layer());
     trace_log::install(subscriber).map_err(|e| Error(e.to_string()))?;
     Ok(Telemetry {
