@@ -280,3 +280,20 @@ async fn a_custom_app_header_is_read_and_echoed_under_its_name() {
     let report = Report::parse(&r.text().await.unwrap());
     assert_eq!(report.handler.app_id.as_deref(), Some("corr-123"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_deny_only_b3_keeps_the_decision_on_a_fresh_trace() {
+    let addr = server().await;
+    for headers in [[("b3", "0")], [("x-b3-sampled", "0")]] {
+        let (echoed, report) = get_report(addr, &headers).await;
+        let echoed = echoed.unwrap();
+        assert!(is_trace_hex(&echoed), "{headers:?}: {echoed}");
+        assert_eq!(report.handler.trace_id, Some(echoed), "{headers:?}");
+        assert_eq!(report.handler.parent_id, None, "{headers:?}");
+        assert_eq!(report.handler.sampled, Some(false), "{headers:?}");
+        assert_eq!(report.spawned.sampled, Some(false), "{headers:?}");
+    }
+    // And without it, the default (no global sampler set) samples.
+    let (_, report) = get_report(addr, &[]).await;
+    assert_eq!(report.handler.sampled, Some(true));
+}
