@@ -227,6 +227,30 @@ fn bench_encode(c: &mut Criterion) {
             thread_cpu() - start
         })
     });
+    // What gzip (level "fast", as the HTTP transport uses) costs and saves on the same list.
+    let mut json = Vec::new();
+    trace_exporter::encode::encode_list(&spans, &mut json);
+    let gz = |data: &[u8]| {
+        use std::io::Write as _;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    };
+    eprintln!(
+        "gzip: {} bytes of JSON for 100 spans -> {} bytes ({:.1}x smaller)",
+        json.len(),
+        gz(&json).len(),
+        json.len() as f64 / gz(&json).len() as f64
+    );
+    g.bench_function("gzip_fast_100", |b| {
+        b.iter_custom(|iters| {
+            let start = thread_cpu();
+            for _ in 0..iters {
+                black_box(gz(black_box(&json)));
+            }
+            thread_cpu() - start
+        })
+    });
     g.finish();
 }
 
