@@ -31,6 +31,23 @@ pub trait Extractor {
         self.each(name, &mut |_| n += 1);
         n
     }
+
+    /// Calls `f` with every header — its name (any case) and value, in the order received —
+    /// and returns `true`; or returns `false` without calling `f` when the carrier cannot list
+    /// its headers (the default). Extraction reads a carrier that lists its headers in one pass
+    /// instead of one lookup per header name.
+    ///
+    /// ```
+    /// use trace_context::codec::Extractor;
+    /// let pairs = [("b3", "0"), ("accept", "*/*")];
+    /// let mut names = Vec::new();
+    /// assert!(pairs.as_slice().for_each_header(&mut |name, _| names.push(name.to_owned())));
+    /// assert_eq!(names, ["b3", "accept"]);
+    /// ```
+    fn for_each_header<'a>(&'a self, f: &mut dyn FnMut(&str, &'a [u8])) -> bool {
+        let _ = f;
+        false
+    }
 }
 
 /// Writes headers by lowercase name. Implemented for [`http::HeaderMap`] and
@@ -59,6 +76,13 @@ impl Extractor for http::HeaderMap {
     fn first(&self, name: &str) -> Option<&[u8]> {
         self.get(name).map(|v| v.as_bytes())
     }
+
+    fn for_each_header<'a>(&'a self, f: &mut dyn FnMut(&str, &'a [u8])) -> bool {
+        for (name, value) in self {
+            f(name.as_str(), value.as_bytes());
+        }
+        true
+    }
 }
 
 impl Injector for http::HeaderMap {
@@ -79,6 +103,13 @@ impl Extractor for HashMap<String, String> {
             f(v.as_bytes());
         }
     }
+
+    fn for_each_header<'a>(&'a self, f: &mut dyn FnMut(&str, &'a [u8])) -> bool {
+        for (name, value) in self {
+            f(name, value.as_bytes());
+        }
+        true
+    }
 }
 
 impl Injector for HashMap<String, String> {
@@ -98,5 +129,12 @@ impl<N: AsRef<str>, V: AsRef<[u8]>> Extractor for [(N, V)] {
                 f(v.as_ref());
             }
         }
+    }
+
+    fn for_each_header<'a>(&'a self, f: &mut dyn FnMut(&str, &'a [u8])) -> bool {
+        for (n, v) in self {
+            f(n.as_ref(), v.as_ref());
+        }
+        true
     }
 }

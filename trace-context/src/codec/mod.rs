@@ -13,6 +13,7 @@
 
 pub mod b3;
 mod carrier;
+mod gather;
 mod propagation;
 pub mod w3c;
 

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::codec::b3::{self, B3Context};
+use crate::codec::gather::Gathered;
 use crate::codec::w3c::{self, TraceParent};
 use crate::codec::{Extractor, Injector};
 use crate::{
@@ -204,6 +205,14 @@ impl Propagation {
     /// assert!(Propagation::default().extract(headers.as_slice()).parent.is_none());
     /// ```
     pub fn extract<E: Extractor + ?Sized>(&self, carrier: &E) -> Extracted {
+        match Gathered::scan(carrier, self.app_header.as_deref()) {
+            Some(gathered) => self.extract_from(&gathered),
+            None => self.extract_from(carrier),
+        }
+    }
+
+    /// [`Propagation::extract`] by lookups of each header name.
+    fn extract_from<E: Extractor + ?Sized>(&self, carrier: &E) -> Extracted {
         let mut out = Extracted::default();
         if let Some(name) = self.app_header.as_deref() {
             if let Some(raw) = carrier.first(name) {

@@ -1,0 +1,157 @@
+//! One pass over a carrier's headers, keeping the values the codecs read.
+//!
+//! Looking up nine header names one by one costs a hash and (for `http::HeaderMap` with `&str`
+//! names) a name parse each; a request has a handful of headers, so walking them once and
+//! keeping ours is several times cheaper. [`Gathered`] then answers the codecs' lookups from
+//! what it kept, with the same semantics as the carrier (values in received order).
+
+use super::b3::{B3, X_B3_FLAGS, X_B3_PARENT_SPAN_ID, X_B3_SAMPLED, X_B3_SPAN_ID, X_B3_TRACE_ID};
+use super::w3c::{TRACEPARENT, TRACESTATE};
+use super::Extractor;
+
+/// More `tracestate` headers than this and the extraction ignores `tracestate` (it keeps one
+/// more so the caller can tell).
+const MAX_TRACESTATE_HEADERS: usize = 8;
+
+/// The propagation headers of one request.
+pub(crate) struct Gathered<'a> {
+    app_name: Option<&'a str>,
+    app: Option<&'a [u8]>,
+    traceparent: Option<&'a [u8]>,
+    traceparent_count: u8,
+    tracestate: [&'a [u8]; MAX_TRACESTATE_HEADERS + 1],
+    tracestate_count: usize,
+    b3: Option<&'a [u8]>,
+    b3_trace: Option<&'a [u8]>,
+    b3_span: Option<&'a [u8]>,
+    b3_parent: Option<&'a [u8]>,
+    b3_sampled: Option<&'a [u8]>,
+    b3_flags: Option<&'a [u8]>,
+}
+
+impl<'a> Gathered<'a> {
+    /// Reads `carrier` in one pass, or returns `None` when it cannot list its headers.
+    pub(crate) fn scan<E: Extractor + ?Sized>(
+        carrier: &'a E,
+        app_name: Option<&'a str>,
+    ) -> Option<Gathered<'a>> {
+        let mut g = Gathered {
+            app_name,
+            app: None,
+            traceparent: None,
+            traceparent_count: 0,
+            tracestate: [b""; MAX_TRACESTATE_HEADERS + 1],
+            tracestate_count: 0,
+            b3: None,
+            b3_trace: None,
+            b3_span: None,
+            b3_parent: None,
+            b3_sampled: None,
+            b3_flags: None,
+        };
+        carrier
+            .for_each_header(&mut |name, value| g.add(name, value))
+            .then_some(g)
+    }
+
+    fn add(&mut self, name: &str, value: &'a [u8]) {
+        let is = |known: &str| name.len() == known.len() && name.eq_ignore_ascii_case(known);
+        if self.app_name.is_some_and(is) {
+            self.app.get_or_insert(value);
+            return;
+        }
+        // Dispatch on the length first: most headers of a request are none of ours.
+        let slot = match name.len() {
+            2 if is(B3) => &mut self.b3,
+            10 if is(TRACESTATE) => {
+                if self.tracestate_count < self.tracestate.len() {
+                    self.tracestate[self.tracestate_count] = value;
+                    self.tracestate_count += 1;
+                }
+                return;
+            }
+            10 if is(X_B3_FLAGS) => &mut self.b3_flags,
+            11 if is(TRACEPARENT) => {
+                self.traceparent_count = self.traceparent_count.saturating_add(1);
+                &mut self.traceparent
+            }
+            11 if is(X_B3_SPAN_ID) => &mut self.b3_span,
+            12 if is(X_B3_TRACE_ID) => &mut self.b3_trace,
+            12 if is(X_B3_SAMPLED) => &mut self.b3_sampled,
+            17 if is(X_B3_PARENT_SPAN_ID) => &mut self.b3_parent,
+            _ => return,
+        };
+        slot.get_or_insert(value);
+    }
+}
+
+impl Extractor for Gathered<'_> {
+    fn each<'b>(&'b self, name: &str, f: &mut dyn FnMut(&'b [u8])) {
+        if name == TRACESTATE {
+            for v in &self.tracestate[..self.tracestate_count] {
+                f(v);
+            }
+        } else if name == TRACEPARENT {
+            // Only the first value and how many there were matter to the codecs.
+            if let Some(v) = self.traceparent {
+                for _ in 0..self.traceparent_count {
+                    f(v);
+                }
+            }
+        } else if let Some(v) = self.first(name) {
+            f(v);
+        }
+    }
+
+    fn first(&self, name: &str) -> Option<&[u8]> {
+        if Some(name) == self.app_name {
+            return self.app;
+        }
+        match name {
+            B3 => self.b3,
+            X_B3_TRACE_ID => self.b3_trace,
+            X_B3_SPAN_ID => self.b3_span,
+            X_B3_PARENT_SPAN_ID => self.b3_parent,
+            X_B3_SAMPLED => self.b3_sampled,
+            X_B3_FLAGS => self.b3_flags,
+            TRACEPARENT => self.traceparent,
+            TRACESTATE => self.tracestate[..self.tracestate_count].first().copied(),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_first_values_counts_and_all_tracestates() {
+        let headers = [
+            ("X-B3-TraceId", "a"),
+            ("x-b3-traceid", "b"),
+            ("traceparent", "t1"),
+            ("TraceParent", "t2"),
+            ("tracestate", "s1"),
+            ("tracestate", "s2"),
+            ("x-app-trace-id", "app"),
+            ("accept", "x"),
+        ];
+        let g = Gathered::scan(headers.as_slice(), Some("x-app-trace-id")).unwrap();
+        assert_eq!(g.first(X_B3_TRACE_ID), Some(b"a".as_slice()));
+        assert_eq!(g.count(TRACEPARENT), 2);
+        assert_eq!(g.first(TRACEPARENT), Some(b"t1".as_slice()));
+        let mut states = Vec::new();
+        g.each(TRACESTATE, &mut |v| states.push(v));
+        assert_eq!(states, [b"s1".as_slice(), b"s2".as_slice()]);
+        assert_eq!(g.first("x-app-trace-id"), Some(b"app".as_slice()));
+        assert_eq!(g.first("accept"), None);
+    }
+
+    #[test]
+    fn keeps_one_tracestate_more_than_the_limit() {
+        let headers: Vec<(&str, &str)> = (0..20).map(|_| ("tracestate", "a=b")).collect();
+        let g = Gathered::scan(headers.as_slice(), None).unwrap();
+        assert_eq!(g.count(TRACESTATE), MAX_TRACESTATE_HEADERS + 1);
+    }
+}
