@@ -31,4 +31,6 @@ pub use sampler::{
 };
 pub use setup::*;
 pub use sink::{Fanout, FileTransport, MemorySink, Sink, TimedOut};
+#[cfg(feature = "otlp")]
+pub use sink::{OtlpTransport, DEFAULT_OTLP_ENDPOINT};
 pub use tags::Tags;

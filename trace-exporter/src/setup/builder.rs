@@ -65,6 +65,8 @@ pub struct ReporterBuilder {
     connect_timeout: Duration,
     request_timeout: Option<Duration>,
     files: Vec<PathBuf>,
+    #[cfg(feature = "otlp")]
+    otlp: Vec<String>,
     memory: Vec<MemorySink>,
     sinks: Vec<Arc<dyn Sink>>,
     sampler: Option<SamplerChoice>,
@@ -85,6 +87,8 @@ impl ReporterBuilder {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             request_timeout: None,
             files: Vec::new(),
+            #[cfg(feature = "otlp")]
+            otlp: Vec::new(),
             memory: Vec::new(),
             sinks: Vec::new(),
             sampler: None,
@@ -187,6 +191,18 @@ impl ReporterBuilder {
     /// ```
     pub fn file(mut self, path: impl Into<PathBuf>) -> Self {
         self.files.push(path.into());
+        self
+    }
+
+    /// Also sends spans to an OTLP/HTTP collector (`http://host:4318/v1/traces`, protobuf),
+    /// through its own queue and thread (feature `otlp`).
+    ///
+    /// ```
+    /// let _b = trace_exporter::Reporter::builder().otlp("http://127.0.0.1:4318/v1/traces");
+    /// ```
+    #[cfg(feature = "otlp")]
+    pub fn otlp(mut self, url: impl Into<String>) -> Self {
+        self.otlp.push(url.into());
         self
     }
 
@@ -367,7 +383,12 @@ impl ReporterBuilder {
         }
         options.validate()?;
 
-        let others = !self.files.is_empty() || !self.memory.is_empty() || !self.sinks.is_empty();
+        #[cfg(feature = "otlp")]
+        let otlp = !self.otlp.is_empty();
+        #[cfg(not(feature = "otlp"))]
+        let otlp = false;
+        let others =
+            !self.files.is_empty() || !self.memory.is_empty() || !self.sinks.is_empty() || otlp;
         let endpoint = if self.no_zipkin {
             None
         } else {
@@ -399,6 +420,13 @@ impl ReporterBuilder {
                 )
             })?;
             let r = AsyncReporter::new(file, options.clone())?;
+            reporters.push(r.clone());
+            sinks.push(Arc::new(r));
+        }
+        #[cfg(feature = "otlp")]
+        for url in self.otlp {
+            let t = crate::OtlpTransport::new(&url, options.request_timeout)?;
+            let r = AsyncReporter::new(t, options.clone())?;
             reporters.push(r.clone());
             sinks.push(Arc::new(r));
         }

@@ -3,6 +3,8 @@
 mod fanout;
 mod file;
 mod memory;
+#[cfg(feature = "otlp")]
+mod otlp;
 
 use std::fmt;
 use std::time::Duration;
@@ -12,6 +14,8 @@ use crate::{ReporterMetrics, SpanRecord};
 pub use fanout::Fanout;
 pub use file::FileTransport;
 pub use memory::MemorySink;
+#[cfg(feature = "otlp")]
+pub use otlp::{OtlpTransport, DEFAULT_OTLP_ENDPOINT};
 
 /// A flush or shutdown that did not finish within its timeout.
 ///
