@@ -252,3 +252,28 @@ async fn an_unknown_product_is_an_error_in_the_trace_and_the_logs() {
     );
     shop.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_app_trace_id_that_is_not_hex_is_kept_verbatim_and_tagged() {
+    let telemetry = telemetry();
+    let shop = shop::start(&ShopConfig::ephemeral()).await.unwrap();
+    let sent = "web-1716268000123-42";
+    let answer = send(&shop, order(1003), Some(sent)).await;
+    assert_eq!(answer.status, 200);
+    // Echoed as received; the trace id is derived from it (the same in every service).
+    assert_eq!(answer.echoed, sent);
+    assert_ne!(answer.trace_id, sent);
+    assert_eq!(answer.trace_id.len(), 32);
+    let spans = telemetry.spans.wait_for_trace(&answer.trace_id, WAIT).await;
+    assert_shop_tree(&spans, 2);
+    // Zipkin's tag search finds the trace by the application's id, in every service.
+    for s in &spans {
+        assert_eq!(
+            s.tags.get("app.trace_id").map(String::as_str),
+            Some(sent),
+            "{s:?}"
+        );
+    }
+    assert_logs_of_all_services(&telemetry, &answer.trace_id);
+    shop.shutdown().await.unwrap();
+}
