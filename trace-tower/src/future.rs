@@ -33,11 +33,17 @@ pub struct ResponseFuture<F> {
     inner: F,
     ctx: Context,
     span: Span,
-    echo: Option<HeaderName>,
+    echo: Option<Echo>,
+}
+
+/// The response header to set, and its value when it is the received one.
+pub(crate) struct Echo {
+    pub(crate) name: HeaderName,
+    pub(crate) value: Option<HeaderValue>,
 }
 
 impl<F> ResponseFuture<F> {
-    pub(crate) fn new(inner: F, ctx: Context, span: Span, echo: Option<HeaderName>) -> Self {
+    pub(crate) fn new(inner: F, ctx: Context, span: Span, echo: Option<Echo>) -> Self {
         ResponseFuture {
             inner,
             ctx,
@@ -70,23 +76,28 @@ where
             Err(error) => record_error(this.span, error),
         }
         let mut result = result;
-        if let (Ok(response), Some(name)) = (&mut result, this.echo.as_ref()) {
-            echo(response, name, this.ctx);
+        if let (Ok(response), Some(header)) = (&mut result, this.echo.take()) {
+            echo(response, header, this.ctx);
         }
         Poll::Ready(result)
     }
 }
 
 /// Sets the id on the response unless the handler already set that header.
-fn echo<B>(response: &mut Response<B>, name: &HeaderName, ctx: &Context) {
-    if response.headers().contains_key(name) {
+fn echo<B>(response: &mut Response<B>, header: Echo, ctx: &Context) {
+    if response.headers().contains_key(&header.name) {
         return;
     }
     // The application id was validated (visible ASCII only) and the trace id is hex, so the
     // conversion cannot fail; if it ever did, the header is left out rather than forged.
-    if let Ok(value) = HeaderValue::from_str(&ctx.app_id_text()) {
-        response.headers_mut().insert(name.clone(), value);
-    }
+    let value = match header.value {
+        Some(received) => received,
+        None => match HeaderValue::from_str(&ctx.app_id_text()) {
+            Ok(value) => value,
+            Err(_) => return,
+        },
+    };
+    response.headers_mut().insert(header.name, value);
 }
 
 /// Marks the span as failed when the inner future panics while being polled (the guard is

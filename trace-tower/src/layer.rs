@@ -98,8 +98,9 @@ impl TraceLayer {
     }
 
     /// Whether the response carries the id (default `true`). The value is the application id
-    /// as received when one was valid, else the trace id as 32 lowercase hex; a value the
-    /// handler set itself is never overwritten.
+    /// as received when one was valid, else the trace id in lowercase hex as the logs print it
+    /// (32 digits; 16 for a 64-bit B3 trace id, as Zipkin shows it); a value the handler set
+    /// itself is never overwritten.
     ///
     /// ```
     /// let layer = trace_tower::TraceLayer::new().echo(false);

@@ -4,11 +4,11 @@ use std::fmt::{self, Display};
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
-use http::{Request, Response};
+use http::{HeaderName, HeaderValue, Request, Response};
 use tower_service::Service;
 use trace_context::{global_sampler, Context};
 
-use crate::future::ResponseFuture;
+use crate::future::{Echo, ResponseFuture};
 use crate::layer::Config;
 use crate::span::server_span;
 
@@ -116,12 +116,24 @@ where
         let span = server_span(&req, &self.config, &ctx);
         // Entered so that work done synchronously inside `call` (routing, extractors that
         // run eagerly) is inside the span and the context too.
+        let echo = self.config.echo.as_ref().map(|name| Echo {
+            value: received_app_id(&req, name, &ctx),
+            name: name.clone(),
+        });
         let inner = {
             let _span_guard = span.enter();
             self.inner.call(req)
         };
-        ResponseFuture::new(inner, ctx.clone(), span, self.config.echo.clone())
+        ResponseFuture::new(inner, ctx.clone(), span, echo)
     }
+}
+
+/// The received application id header, when it was accepted as is: echoing it shares its
+/// bytes instead of copying them.
+fn received_app_id<B>(req: &Request<B>, name: &HeaderName, ctx: &Context) -> Option<HeaderValue> {
+    let app = ctx.app_trace_id()?;
+    let value = req.headers().get(name)?;
+    (value.as_bytes() == app.as_str().as_bytes()).then(|| value.clone())
 }
 
 impl<S: fmt::Debug> fmt::Debug for TraceService<S> {

@@ -23,46 +23,51 @@ const MAX_ERROR_TEXT: usize = 512;
 /// `trace_context::ContextLayer` adopts that context for it (the span has a `span.kind`
 /// field).
 pub(crate) fn server_span<B>(req: &Request<B>, config: &Config, ctx: &Context) -> Span {
-    let span = tracing::info_span!(
+    // Everything known now is given at creation: recording fields one by one afterwards makes
+    // formatting layers re-render the span each time.
+    let info = FrameworkInfo::of(req);
+    tracing::info_span!(
         SERVER_SPAN_NAME,
         span.kind = "server",
-        service.name = Empty,
+        service.name = config.service_name.as_deref(),
         http.method = %req.method(),
         http.path = req.uri().path(),
-        http.route = Empty,
+        http.route = info.route,
         http.status_code = Empty,
         error = Empty,
-        app.trace_id = Empty,
-        net.peer.ip = Empty,
-        net.peer.port = Empty,
-    );
-    if span.is_disabled() {
-        return span;
-    }
-    if let Some(name) = &config.service_name {
-        span.record("service.name", &**name);
-    }
-    if let Some(app) = ctx.app_trace_id() {
-        span.record("app.trace_id", app.as_str());
-    }
-    record_framework_info(&span, req);
-    span
+        app.trace_id = ctx.app_trace_id().map(|a| a.as_str()),
+        net.peer.ip = info.peer.map(|p| tracing::field::display(p.ip())),
+        net.peer.port = info.peer.map(|p| p.port()),
+    )
 }
 
-#[cfg(feature = "axum")]
-fn record_framework_info<B>(span: &Span, req: &Request<B>) {
-    use axum::extract::{ConnectInfo, MatchedPath};
-    if let Some(route) = req.extensions().get::<MatchedPath>() {
-        span.record("http.route", route.as_str());
-    }
-    if let Some(ConnectInfo(peer)) = req.extensions().get::<ConnectInfo<std::net::SocketAddr>>() {
-        span.record("net.peer.ip", tracing::field::display(peer.ip()));
-        span.record("net.peer.port", peer.port());
-    }
+/// What the web framework put in the request's extensions.
+struct FrameworkInfo<'a> {
+    route: Option<&'a str>,
+    peer: Option<std::net::SocketAddr>,
 }
 
-#[cfg(not(feature = "axum"))]
-fn record_framework_info<B>(_span: &Span, _req: &Request<B>) {}
+impl<'a> FrameworkInfo<'a> {
+    #[cfg(feature = "axum")]
+    fn of<B>(req: &'a Request<B>) -> Self {
+        use axum::extract::{ConnectInfo, MatchedPath};
+        let ext = req.extensions();
+        FrameworkInfo {
+            route: ext.get::<MatchedPath>().map(MatchedPath::as_str),
+            peer: ext
+                .get::<ConnectInfo<std::net::SocketAddr>>()
+                .map(|ConnectInfo(peer)| *peer),
+        }
+    }
+
+    #[cfg(not(feature = "axum"))]
+    fn of<B>(_req: &'a Request<B>) -> Self {
+        FrameworkInfo {
+            route: None,
+            peer: None,
+        }
+    }
+}
 
 /// Records the status; a 5xx also sets `error` to the status code, as Brave does.
 pub(crate) fn record_status(span: &Span, status: StatusCode) {
