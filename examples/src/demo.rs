@@ -172,7 +172,13 @@ async fn collect_trace(
         return Ok(());
     };
     let trace_id = app.trace_id().to_zipkin_hex().to_string();
-    outcome.spans = telemetry.spans.wait_for_trace(&trace_id, SPAN_WAIT).await;
+    // The gateway got no upstream decision, so the global sampler decided on the trace id
+    // alone — deterministically: ask it again rather than wait for spans that never come.
+    let sampled = trace_context::global_sampler()
+        .should_sample(app.trace_id(), trace_context::Sampling::Deferred);
+    if sampled {
+        outcome.spans = telemetry.spans.wait_for_trace(&trace_id, SPAN_WAIT).await;
+    }
     if let (Some(dir), false) = (out_dir, outcome.spans.is_empty()) {
         std::fs::create_dir_all(dir)
             .map_err(|e| DemoError(format!("creating {}: {e}", dir.display())))?;

@@ -309,3 +309,39 @@ mod reqwest {
         })
     }
 }
+
+#[cfg(feature = "instrumented")]
+#[test]
+fn with_probability_zero_nothing_is_reported_but_ids_still_flow() {
+    let dir = out_dir("unsampled");
+    let out = Command::new(SHOP)
+        .args(ALL_FREE_PORTS)
+        .args([
+            "--sample-probability",
+            "0",
+            "--app-trace-id",
+            APP_ID,
+            "--out-dir",
+        ])
+        .arg(&dir)
+        .env_remove("OTEL_EXPORTER_ZIPKIN_ENDPOINT")
+        .output()
+        .expect("shop runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert_eq!(
+        stdout
+            .matches("was not sampled (see --sample-probability): no spans to draw")
+            .count(),
+        2,
+        "{stdout}"
+    );
+    assert!(!stdout.contains("spans written to"), "{stdout}");
+    // Unsampled requests still have ids in every service's log lines.
+    for service in ["gateway", "order", "user", "product"] {
+        assert!(!lines_of(&stdout, service, APP_ID).is_empty(), "{stdout}");
+    }
+    let all = examples::zipkin::read_file(&dir.join("shop-spans.json")).expect("a valid file");
+    assert!(all.is_empty(), "{all:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
