@@ -353,6 +353,29 @@ fn bench_deliver(c: &mut Criterion) {
         reporter.shutdown(Duration::from_secs(5)).ok();
     }
 
+    // The same pipeline with a transport that discards: report + queue + encode, no HTTP.
+    {
+        let opts = ReporterOptions {
+            queue_size: DELIVER as usize,
+            flush_interval: Duration::from_millis(5),
+            ..ReporterOptions::default()
+        };
+        let reporter = AsyncReporter::new(Discard, opts).unwrap();
+        g.bench_function("trace_exporter_no_http", |b| {
+            b.iter_batched(
+                || (0..DELIVER).map(record).collect::<Vec<_>>(),
+                |spans| {
+                    for s in spans {
+                        reporter.report(s);
+                    }
+                    reporter.flush(Duration::from_secs(60)).unwrap();
+                },
+                BatchSize::PerIteration,
+            )
+        });
+        reporter.shutdown(Duration::from_secs(5)).ok();
+    }
+
     // opentelemetry-zipkin: the same spans as SpanData, exported in batch-processor sized
     // batches (512), each awaited like the batch processor does.
     let exporter = opentelemetry_zipkin::ZipkinExporter::builder()
