@@ -75,6 +75,17 @@ impl Tags {
         }
     }
 
+    /// Tags written into `buf` (cleared first).
+    pub(crate) fn from_buffer(mut buf: String) -> Self {
+        buf.clear();
+        Tags { buf, len: 0 }
+    }
+
+    /// The buffer, for reuse.
+    pub(crate) fn into_buffer(self) -> String {
+        self.buf
+    }
+
     fn entries(&self) -> impl Iterator<Item = Entry> + '_ {
         let bytes = self.buf.as_bytes();
         let mut i = 0;

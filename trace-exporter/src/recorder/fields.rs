@@ -244,7 +244,7 @@ pub(crate) fn rpc_name(kind: Kind, method: &str, route: Option<&str>) -> Cow<'st
         };
     match route.filter(|r| !r.is_empty()) {
         Some(route) if kind == Kind::Server => {
-            let mut name = String::with_capacity(lower.len() + 1 + route.len());
+            let mut name = super::pool::take(lower.len() + 1 + route.len());
             name.push_str(&lower);
             name.push(' ');
             name.push_str(route);

@@ -185,7 +185,7 @@ where
                 meta.name(),
                 self.inherited(&span),
             );
-            record.tags = Tags::with_capacity(8);
+            record.tags = Tags::from_buffer(super::pool::take(256));
             record.parent_id = c.parent_span_id();
             record.debug = c.sampling() == Sampling::Debug;
             record.shared = c.remote_parent();

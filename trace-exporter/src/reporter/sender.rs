@@ -214,7 +214,13 @@ impl Sender {
             Counters::add(&counters.messages_dropped, 1);
             Counters::add(&counters.spans_dropped, n);
         }
-        self.batch.clear();
+        crate::recorder::pool::give_back(self.batch.drain(..).flat_map(|span| {
+            let name = match span.name {
+                std::borrow::Cow::Owned(name) => Some(name),
+                std::borrow::Cow::Borrowed(_) => None,
+            };
+            [Some(span.tags.into_buffer()), name].into_iter().flatten()
+        }));
         self.body.clear();
         if self.body.capacity() > KEEP_BUFFER.max(self.options.message_max_bytes * 2) {
             self.body.shrink_to(64 * 1024);
