@@ -177,10 +177,10 @@ fn collector_down_bounded_and_every_span_counted() {
     };
     let reporter = AsyncReporter::new(http(&ZipkinReceiver::refused_url(), false), opts).unwrap();
     let mut max_queued = 0;
-    // Besides the queue, the sender holds at most one message (500 KiB by default) and the
-    // chunk of at most 512 spans it is packing into it.
+    // Besides the queue, the reporter holds at most two messages (500 KiB each by default:
+    // one being sent, one being built) and the chunk of at most 512 spans being packed.
     let one = trace_exporter::encode::encoded_len(&span(0)) as u64;
-    let max_pending = 500 * 1024 / one + 512;
+    let max_pending = 2 * (500 * 1024 / one) + 512;
     for i in 0..100_000 {
         reporter.report(span(i));
         if i % 1000 == 0 {

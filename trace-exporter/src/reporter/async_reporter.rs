@@ -6,6 +6,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use super::io::Io;
 use super::metrics::{Counters, ReporterMetrics};
 use super::options::ReporterOptions;
 use super::sender::Sender;
@@ -32,7 +33,9 @@ pub(crate) struct State {
     pub(crate) closing: Option<Instant>,
     /// The shutdown deadline passed: drop everything and stop.
     pub(crate) abandoned: bool,
-    /// The sender thread has stopped.
+    /// The encoder thread has stopped taking spans.
+    pub(crate) encoder_stopped: bool,
+    /// The delivery thread has stopped (after the encoder): nothing more will be sent.
     pub(crate) finished: bool,
 }
 
@@ -52,18 +55,30 @@ impl Shared {
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    /// Counts `n` taken spans as finished with (sent or not) and wakes `flush`/`shutdown`.
+    pub(crate) fn complete(&self, n: u64, sent: bool) {
+        if sent {
+            Counters::add(&self.counters.spans_sent, n);
+        }
+        self.counters.pending_spans.fetch_sub(n, Relaxed);
+        let mut st = self.lock();
+        st.completed += n;
+        drop(st);
+        self.progress.notify_all();
+    }
 }
 
 struct Handle {
     shared: Arc<Shared>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
     close_timeout: Duration,
     description: String,
 }
 
 impl Drop for Handle {
     fn drop(&mut self) {
-        let _ = shutdown(&self.shared, &self.thread, self.close_timeout);
+        let _ = shutdown(&self.shared, &self.threads, self.close_timeout);
     }
 }
 
@@ -72,10 +87,11 @@ impl Drop for Handle {
 ///
 /// * [`Sink::report`] never blocks: it takes a short lock to push onto a bounded queue; when
 ///   the queue is full the span is dropped and counted (`spans_dropped`).
-/// * One sender thread (a plain `std::thread`, so it works with or without tokio) takes spans
-///   off the queue, packs them into messages of at most `message_max_bytes`, and sends a
-///   message when it is full or its first span has waited `flush_interval`. No lock is held
-///   while sending.
+/// * An encoder thread (a plain `std::thread`, so it works with or without tokio) takes spans
+///   off the queue and encodes them into messages of at most `message_max_bytes`; a message
+///   goes when it is full or its first span has waited `flush_interval`. One delivery thread
+///   sends the messages one at a time, while the encoder builds the next one. No lock is held
+///   while sending; at most two messages exist at a time.
 /// * Retryable failures (connection errors, 5xx) are retried with exponential backoff for
 ///   `retry_for`; then the message is dropped and counted. Warnings are rate-limited.
 /// * [`Sink::shutdown`] delivers what is queued within its timeout; the rest is counted as
@@ -122,15 +138,32 @@ impl AsyncReporter {
             queue_size: options.queue_size,
         });
         let close_timeout = options.close_timeout;
-        let sender = Sender::new(Arc::clone(&shared), Box::new(transport), options);
-        let thread = std::thread::Builder::new()
+        let (jobs_tx, jobs_rx) = std::sync::mpsc::sync_channel(0);
+        let (free_tx, free_rx) = std::sync::mpsc::sync_channel(2);
+        let io = Io::new(
+            Arc::clone(&shared),
+            Box::new(transport),
+            options.clone(),
+            free_tx,
+        );
+        let sender = Sender::new(Arc::clone(&shared), options, jobs_tx, free_rx);
+        let spawn_error = |e: std::io::Error| {
+            ConfigError::new("reporter thread", format!("cannot start it: {e}"))
+        };
+        let io_thread = std::thread::Builder::new()
+            .name("trace-exporter-io".into())
+            .spawn(move || io.run(jobs_rx))
+            .map_err(spawn_error)?;
+        // If this spawn fails, `sender` (and the jobs channel) is dropped: the delivery thread
+        // then stops on its own.
+        let encoder_thread = std::thread::Builder::new()
             .name("trace-exporter".into())
             .spawn(move || sender.run())
-            .map_err(|e| ConfigError::new("reporter thread", format!("cannot start it: {e}")))?;
+            .map_err(spawn_error)?;
         Ok(AsyncReporter {
             inner: Arc::new(Handle {
                 shared,
-                thread: Mutex::new(Some(thread)),
+                threads: Mutex::new(vec![encoder_thread, io_thread]),
                 close_timeout,
                 description,
             }),
@@ -180,7 +213,7 @@ impl Sink for AsyncReporter {
         shared.spans.fetch_add(1, Relaxed);
         let size = span.size_estimate() as u64;
         let mut st = shared.lock();
-        if st.closing.is_some() || st.queue.len() >= shared.queue_size {
+        if st.closing.is_some() || st.encoder_stopped || st.queue.len() >= shared.queue_size {
             drop(st);
             Counters::add(&shared.counters.spans_dropped, 1);
             return;
@@ -220,7 +253,7 @@ impl Sink for AsyncReporter {
     }
 
     fn shutdown(&self, timeout: Duration) -> Result<(), TimedOut> {
-        shutdown(&self.inner.shared, &self.inner.thread, timeout)
+        shutdown(&self.inner.shared, &self.inner.threads, timeout)
     }
 
     fn metrics(&self) -> Option<ReporterMetrics> {
@@ -230,7 +263,7 @@ impl Sink for AsyncReporter {
 
 fn shutdown(
     shared: &Shared,
-    thread: &Mutex<Option<JoinHandle<()>>>,
+    threads: &Mutex<Vec<JoinHandle<()>>>,
     timeout: Duration,
 ) -> Result<(), TimedOut> {
     let deadline = Instant::now() + timeout;
@@ -262,8 +295,8 @@ fn shutdown(
             .0;
     }
     drop(st);
-    let handle = thread.lock().unwrap_or_else(|e| e.into_inner()).take();
-    if let Some(handle) = handle {
+    let handles = std::mem::take(&mut *threads.lock().unwrap_or_else(|e| e.into_inner()));
+    for handle in handles {
         let _ = handle.join();
     }
     Ok(())

@@ -2,6 +2,7 @@
 
 mod async_reporter;
 pub(crate) mod http;
+mod io;
 mod metrics;
 mod options;
 mod sender;

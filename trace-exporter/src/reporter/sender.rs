@@ -1,13 +1,16 @@
-//! The sender thread: takes spans off the queue, packs messages, sends them with retries.
+//! The encoder thread: takes spans off the queue, encodes each once into the next message,
+//! and hands full (or due) messages to the delivery thread ([`super::io`]), so encoding the
+//! next message overlaps sending the previous one.
 
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::mpsc::{Receiver, SyncSender};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use super::async_reporter::{Shared, State};
+use super::async_reporter::Shared;
+use super::io::Job;
 use super::metrics::Counters;
 use super::options::ReporterOptions;
-use super::transport::{Message, Transport};
 use super::warn::{WarnLimiter, REPORTER_TARGET};
 use crate::SpanRecord;
 
@@ -15,13 +18,16 @@ use crate::SpanRecord;
 const CHUNK: usize = 512;
 /// The brackets of a JSON list.
 const LIST_OVERHEAD: usize = 2;
-/// Buffers bigger than this are released after use instead of kept for the next message.
+/// A fresh message buffer starts with at most this capacity.
 const KEEP_BUFFER: usize = 1024 * 1024;
 
 pub(crate) struct Sender {
     shared: Arc<Shared>,
-    transport: Box<dyn Transport>,
     options: ReporterOptions,
+    /// Messages to the delivery thread (a rendezvous: at most one being sent, one being built).
+    jobs: SyncSender<Job>,
+    /// Emptied buffers coming back from the delivery thread.
+    free: Receiver<Job>,
     batch: Vec<SpanRecord>,
     /// The JSON list of `batch`, without its closing bracket.
     body: Vec<u8>,
@@ -31,8 +37,9 @@ pub(crate) struct Sender {
     dropped_seen: u64,
 }
 
-/// Marks the sender finished however it stops (a panicking transport included), counting
-/// what it still held as dropped, so `flush`/`shutdown` never wait for a dead thread.
+/// However the encoder stops (shutdown, abandon, a panic), counts what it and the queue still
+/// hold as dropped and stops taking spans. The delivery thread marks the reporter finished
+/// once it has sent what it was handed.
 struct FinishGuard<'a> {
     shared: &'a Shared,
     held: u64,
@@ -45,7 +52,7 @@ impl Drop for FinishGuard<'_> {
         st.queue.clear();
         st.queued_bytes = 0;
         st.completed += n;
-        st.finished = true;
+        st.encoder_stopped = true;
         drop(st);
         Counters::add(&self.shared.counters.spans_dropped, n);
         self.shared
@@ -59,15 +66,17 @@ impl Drop for FinishGuard<'_> {
 impl Sender {
     pub(crate) fn new(
         shared: Arc<Shared>,
-        transport: Box<dyn Transport>,
         options: ReporterOptions,
+        jobs: SyncSender<Job>,
+        free: Receiver<Job>,
     ) -> Self {
         Sender {
             failures: WarnLimiter::new(options.warn_interval),
             drops: WarnLimiter::new(options.warn_interval),
             shared,
-            transport,
             options,
+            jobs,
+            free,
             batch: Vec::new(),
             body: vec![b'['],
             batch_started: None,
@@ -164,7 +173,7 @@ impl Sender {
             self.body.truncate(mark);
             guard.held -= 1;
             Counters::add(&self.shared.counters.spans_dropped, 1);
-            self.complete(1, false);
+            self.shared.complete(1, false);
             if let Some(held_back) = self.failures.check(Instant::now()) {
                 tracing::warn!(
                     target: REPORTER_TARGET,
@@ -188,118 +197,34 @@ impl Sender {
         self.batch.push(span);
     }
 
-    /// Counts `n` spans as finished with, wakes `flush`/`shutdown` waiters.
-    fn complete(&self, n: u64, sent: bool) {
-        let counters = &self.shared.counters;
-        if sent {
-            Counters::add(&counters.spans_sent, n);
-        }
-        counters.pending_spans.fetch_sub(n, Relaxed);
-        let mut st: std::sync::MutexGuard<'_, State> = self.shared.lock();
-        st.completed += n;
-        drop(st);
-        self.shared.progress.notify_all();
-    }
-
+    /// Hands the message to the delivery thread and starts the next one.
     fn send_batch(&mut self, guard: &mut FinishGuard<'_>) {
         self.body.push(b']');
         let n = self.batch.len() as u64;
-        let shared = Arc::clone(&self.shared);
-        let counters = &shared.counters;
-        Counters::add(&counters.messages, 1);
-        Counters::add(&counters.message_bytes, self.body.len() as u64);
-        let sent = self.deliver(n);
+        let (mut body, batch) = match self.free.try_recv() {
+            Ok(job) => (job.body, job.batch),
+            Err(_) => (
+                Vec::with_capacity(self.body.len().min(KEEP_BUFFER)),
+                Vec::with_capacity(self.batch.len()),
+            ),
+        };
+        body.clear();
+        body.push(b'[');
+        let job = Job {
+            body: std::mem::replace(&mut self.body, body),
+            batch: std::mem::replace(&mut self.batch, batch),
+        };
+        self.batch_started = None;
+        // From here the delivery thread accounts for these spans.
         guard.held -= n;
-        if !sent {
+        if let Err(lost) = self.jobs.send(job) {
+            // The delivery thread is gone (its transport panicked): nothing can be sent.
+            let counters = &self.shared.counters;
+            Counters::add(&counters.messages, 1);
             Counters::add(&counters.messages_dropped, 1);
             Counters::add(&counters.spans_dropped, n);
-        }
-        crate::recorder::pool::give_back(self.batch.drain(..).flat_map(|span| {
-            let name = match span.name {
-                std::borrow::Cow::Owned(name) => Some(name),
-                std::borrow::Cow::Borrowed(_) => None,
-            };
-            [Some(span.tags.into_buffer()), name].into_iter().flatten()
-        }));
-        self.body.clear();
-        if self.body.capacity() > KEEP_BUFFER.max(self.options.message_max_bytes * 2) {
-            self.body.shrink_to(64 * 1024);
-        }
-        self.body.push(b'[');
-        self.batch_started = None;
-        self.complete(n, sent);
-    }
-
-    /// Sends the prepared message, retrying; true when delivered.
-    fn deliver(&mut self, spans: u64) -> bool {
-        let start = Instant::now();
-        let mut backoff = self.options.initial_backoff;
-        loop {
-            let (closing, abandoned) = {
-                let st = self.shared.lock();
-                (st.closing, st.abandoned)
-            };
-            if abandoned {
-                return false;
-            }
-            let mut timeout = self.options.request_timeout;
-            if let Some(deadline) = closing {
-                timeout = timeout.min(deadline.saturating_duration_since(Instant::now()));
-                if timeout.is_zero() {
-                    return false;
-                }
-            }
-            let message = Message::new(&self.body, &self.batch);
-            let error = match self.transport.send(&message, timeout) {
-                Ok(()) => {
-                    self.failures.reset();
-                    return true;
-                }
-                Err(e) => e,
-            };
-            let retry = error.is_retryable()
-                && start.elapsed() + backoff < self.options.retry_for
-                && closing.is_none_or(|d| Instant::now() + backoff < d);
-            if let Some(held_back) = self.failures.check(Instant::now()) {
-                tracing::warn!(
-                    target: REPORTER_TARGET,
-                    destination = %self.transport.describe(),
-                    error = %error,
-                    spans,
-                    retrying = retry,
-                    held_back,
-                    "could not deliver spans"
-                );
-            }
-            if !retry {
-                return false;
-            }
-            Counters::add(&self.shared.counters.retries, 1);
-            if !self.sleep(backoff) {
-                return false;
-            }
-            backoff = (backoff * 2).min(self.options.max_backoff);
-        }
-    }
-
-    /// Waits `d` unless abandoned meanwhile (false) .
-    fn sleep(&self, d: Duration) -> bool {
-        let until = Instant::now() + d;
-        let mut st = self.shared.lock();
-        loop {
-            if st.abandoned {
-                return false;
-            }
-            let left = until.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return true;
-            }
-            st = self
-                .shared
-                .wake
-                .wait_timeout(st, left)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            self.shared.complete(n, false);
+            drop(lost);
         }
     }
 
