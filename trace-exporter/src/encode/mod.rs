@@ -6,3 +6,4 @@ mod zipkin;
 
 pub use json::{JsonOut, LenCounter};
 pub use zipkin::{encode_list, encode_span, encoded_len, write_span};
+pub(crate) use zipkin::{encode_span_cached, EndpointCache};

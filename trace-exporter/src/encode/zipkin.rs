@@ -1,5 +1,7 @@
 //! A [`SpanRecord`] as Zipkin v2 JSON (`zipkin2-api.yaml`, definitions/Span).
 
+use std::sync::Arc;
+
 use super::json::{self, JsonOut, LenCounter};
 use crate::{Endpoint, SpanRecord};
 
@@ -44,12 +46,13 @@ pub fn encoded_len(span: &SpanRecord) -> usize {
 /// assert_eq!(buf, b"[]");
 /// ```
 pub fn encode_list(spans: &[SpanRecord], out: &mut Vec<u8>) {
+    let mut cache = EndpointCache::default();
     out.push(b'[');
     for (i, span) in spans.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        write_span(span, out);
+        encode_span_cached(span, out, &mut cache);
     }
     out.push(b']');
 }
@@ -64,38 +67,150 @@ pub fn encode_list(spans: &[SpanRecord], out: &mut Vec<u8>) {
 /// assert!(n.len() > 50);
 /// ```
 pub fn write_span<O: JsonOut>(span: &SpanRecord, out: &mut O) {
-    out.raw(b"{\"traceId\":\"");
-    out.raw(span.trace_id.to_zipkin_hex().as_bytes());
+    write_span_with(span, out, None);
+}
+
+/// Remembers the encoding of the last local endpoint seen: the spans of one service share
+/// one `Arc<Endpoint>`, so it is encoded once, not once per span.
+#[derive(Default)]
+pub(crate) struct EndpointCache {
+    endpoint: Option<Arc<Endpoint>>,
+    json: Vec<u8>,
+}
+
+impl EndpointCache {
+    fn get(&mut self, endpoint: &Arc<Endpoint>) -> &[u8] {
+        if !self
+            .endpoint
+            .as_ref()
+            .is_some_and(|e| Arc::ptr_eq(e, endpoint))
+        {
+            self.json.clear();
+            self::endpoint(&mut self.json, endpoint, true);
+            // Holding the Arc keeps its address from being reused by another endpoint.
+            self.endpoint = Some(Arc::clone(endpoint));
+        }
+        &self.json
+    }
+}
+
+/// [`encode_span`] with the local endpoint's encoding taken from `cache`.
+pub(crate) fn encode_span_cached(span: &SpanRecord, out: &mut Vec<u8>, cache: &mut EndpointCache) {
+    let local = cache.get(&span.local_endpoint);
+    write_span_with(span, out, Some(local));
+}
+
+/// The two lower-case hex digits of every byte.
+static HEX_PAIRS: [[u8; 2]; 256] = {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut t = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = [HEX[i >> 4], HEX[i & 0xf]];
+        i += 1;
+    }
+    t
+};
+
+/// A small stack buffer for the fixed-size parts of a span, written with one copy.
+struct Stack {
+    buf: [u8; 160],
+    len: usize,
+}
+
+impl Stack {
+    fn new() -> Self {
+        Stack {
+            buf: [0; 160],
+            len: 0,
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, bytes: &[u8]) {
+        self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+        self.len += bytes.len();
+    }
+
+    /// Writes the 16 lower-case hex digits of `v`.
+    #[inline]
+    fn hex16(&mut self, v: u64) {
+        for (i, byte) in v.to_be_bytes().into_iter().enumerate() {
+            let pair = HEX_PAIRS[byte as usize];
+            self.buf[self.len + 2 * i] = pair[0];
+            self.buf[self.len + 2 * i + 1] = pair[1];
+        }
+        self.len += 16;
+    }
+
+    #[inline]
+    fn uint(&mut self, mut v: u64) {
+        let mut tmp = [0u8; 20];
+        let mut i = tmp.len();
+        loop {
+            i -= 1;
+            tmp[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        self.push(&tmp[i..]);
+    }
+
+    fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+fn write_span_with<O: JsonOut>(span: &SpanRecord, out: &mut O, local: Option<&[u8]>) {
+    // Ids and kind: at most 12 + 32 + 14 + 16 + 8 + 16 + 1 + 18 = 117 bytes.
+    let mut head = Stack::new();
+    head.push(b"{\"traceId\":\"");
+    let trace = span.trace_id.to_u128();
+    if span.trace_id.is_64bit() {
+        head.hex16(trace as u64);
+    } else {
+        head.hex16((trace >> 64) as u64);
+        head.hex16(trace as u64);
+    }
     if let Some(parent) = span.parent_id {
-        out.raw(b"\",\"parentId\":\"");
-        out.raw(parent.to_hex().as_bytes());
+        head.push(b"\",\"parentId\":\"");
+        head.hex16(parent.to_u64());
     }
-    out.raw(b"\",\"id\":\"");
-    out.raw(span.id.to_hex().as_bytes());
-    out.byte(b'"');
+    head.push(b"\",\"id\":\"");
+    head.hex16(span.id.to_u64());
+    head.push(b"\"");
     if let Some(kind) = span.kind {
-        out.raw(b",\"kind\":\"");
-        out.raw(kind.as_str().as_bytes());
-        out.byte(b'"');
+        head.push(b",\"kind\":\"");
+        head.push(kind.as_str().as_bytes());
+        head.push(b"\"");
     }
+    out.raw(head.bytes());
     if !span.name.is_empty() {
         out.raw(b",\"name\":");
         json::string_lower(out, &span.name);
     }
+    // Times and flags: at most 13 + 20 + 12 + 20 + 13 + 14 = 92 bytes.
+    let mut mid = Stack::new();
     if span.timestamp != 0 {
-        out.raw(b",\"timestamp\":");
-        json::uint(out, span.timestamp);
-        out.raw(b",\"duration\":");
-        json::uint(out, span.duration.max(1));
+        mid.push(b",\"timestamp\":");
+        mid.uint(span.timestamp);
+        mid.push(b",\"duration\":");
+        mid.uint(span.duration.max(1));
     }
     if span.debug {
-        out.raw(b",\"debug\":true");
+        mid.push(b",\"debug\":true");
     }
     if span.shared {
-        out.raw(b",\"shared\":true");
+        mid.push(b",\"shared\":true");
     }
-    out.raw(b",\"localEndpoint\":");
-    endpoint(out, &span.local_endpoint, true);
+    mid.push(b",\"localEndpoint\":");
+    out.raw(mid.bytes());
+    match local {
+        Some(json) => out.raw(json),
+        None => endpoint(out, &span.local_endpoint, true),
+    }
     if let Some(remote) = span.remote_endpoint.as_ref().filter(|e| !e.is_empty()) {
         out.raw(b",\"remoteEndpoint\":");
         endpoint(out, remote, false);
@@ -238,6 +353,23 @@ mod tests {
             s.to_json(),
             r#"{"traceId":"0000000000001234","id":"0000000000000001","localEndpoint":{"serviceName":"unknown_service"}}"#
         );
+    }
+
+    #[test]
+    fn cached_local_endpoint_gives_the_same_bytes() {
+        let mut cache = EndpointCache::default();
+        let a = sample();
+        let mut b = sample();
+        b.local_endpoint = Arc::new(Endpoint::service("other"));
+        for s in [&a, &a, &b, &a] {
+            let mut cached = Vec::new();
+            encode_span_cached(s, &mut cached, &mut cache);
+            assert_eq!(String::from_utf8(cached).unwrap(), s.to_json());
+        }
+        // 64-bit trace ids are written as 16 digits.
+        let mut c = sample();
+        c.trace_id = TraceId::from_u128(0xabc).unwrap();
+        assert!(c.to_json().starts_with(r#"{"traceId":"0000000000000abc","#));
     }
 
     #[test]

@@ -32,6 +32,8 @@ pub(crate) struct Sender {
     /// The JSON list of `batch`, without its closing bracket.
     body: Vec<u8>,
     batch_started: Option<Instant>,
+    /// The encoding of the last local endpoint.
+    endpoints: crate::encode::EndpointCache,
     failures: WarnLimiter,
     drops: WarnLimiter,
     dropped_seen: u64,
@@ -80,6 +82,7 @@ impl Sender {
             batch: Vec::new(),
             body: vec![b'['],
             batch_started: None,
+            endpoints: Default::default(),
             dropped_seen: 0,
         }
     }
@@ -166,7 +169,7 @@ impl Sender {
         if separator == 1 {
             self.body.push(b',');
         }
-        crate::encode::encode_span(&span, &mut self.body);
+        crate::encode::encode_span_cached(&span, &mut self.body, &mut self.endpoints);
         let size = self.body.len() - mark - separator;
         Counters::add(&self.shared.counters.span_bytes, size as u64);
         if size + LIST_OVERHEAD > max {
@@ -189,7 +192,7 @@ impl Sender {
             // The span does not fit: send the message without it, start the next with it.
             self.body.truncate(mark);
             self.send_batch(guard);
-            crate::encode::encode_span(&span, &mut self.body);
+            crate::encode::encode_span_cached(&span, &mut self.body, &mut self.endpoints);
         }
         if self.batch.is_empty() {
             self.batch_started = Some(Instant::now());
