@@ -6,7 +6,7 @@
 //! * [`sampler`]: probability on the rightmost 56 bits of the trace id (deterministic across
 //!   services, correct on UUIDv4 ids), rate-limited, parent-based, always/never, composition.
 //! * [`SpanRecord`] and [`encode`]: the Zipkin v2 JSON encoding, owned here.
-//! * [`AsyncReporter`]: a bounded queue, one sender thread, batching, retries, counters; over
+//! * [`AsyncReporter`]: a bounded queue, encoder + delivery threads, batching, retries, counters; over
 //!   a [`Transport`] ([`ZipkinHttp`], [`FileTransport`]); [`MemorySink`] and [`Fanout`].
 #![deny(missing_docs)]
 

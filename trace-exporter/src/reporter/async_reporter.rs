@@ -1,4 +1,4 @@
-//! The asynchronous reporter: a bounded queue in front of one sender thread.
+//! The asynchronous reporter: a bounded queue in front of an encoder and a delivery thread.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -14,11 +14,11 @@ use super::transport::Transport;
 use crate::sink::{Sink, TimedOut};
 use crate::{ConfigError, SpanRecord};
 
-/// The sender thread is woken early each time this many spans have been queued, so that
+/// The encoder thread is woken early each time this many spans have been queued, so that
 /// full messages go out without waiting for the flush interval.
 pub(crate) const WAKE_EVERY: usize = 512;
 
-/// What the request path and the sender thread share, behind one short-held lock.
+/// What the request path and the reporter threads share, behind one short-held lock.
 #[derive(Debug, Default)]
 pub(crate) struct State {
     pub(crate) queue: VecDeque<SpanRecord>,
@@ -115,7 +115,7 @@ pub struct AsyncReporter {
 }
 
 impl AsyncReporter {
-    /// Starts the sender thread for `transport` with `options` (checked with
+    /// Starts the reporter threads for `transport` with `options` (checked with
     /// [`ReporterOptions::validate`]).
     ///
     /// ```

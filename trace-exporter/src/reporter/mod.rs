@@ -1,4 +1,4 @@
-//! Delivery: a bounded queue, one sender thread, batching, retries, counters.
+//! Delivery: a bounded queue, an encoder and a delivery thread, batching, retries, counters.
 
 mod async_reporter;
 pub(crate) mod http;

@@ -38,7 +38,7 @@ impl std::error::Error for TimedOut {}
 ///
 /// [`Sink::report`] is called on the request path: it must never block on I/O or wait for a
 /// lock held across I/O. Implementations: [`crate::AsyncReporter`] (a bounded queue and a
-/// sender thread in front of a [`crate::Transport`]: Zipkin HTTP, file, OTLP), [`MemorySink`]
+/// delivery thread in front of a [`crate::Transport`]: Zipkin HTTP, file, OTLP), [`MemorySink`]
 /// and [`Fanout`].
 ///
 /// ```
