@@ -54,8 +54,9 @@ impl<'a> Gathered<'a> {
             .then_some(g)
     }
 
+    #[inline]
     fn add(&mut self, name: &str, value: &'a [u8]) {
-        let is = |known: &str| name.len() == known.len() && name.eq_ignore_ascii_case(known);
+        let is = |known: &str| same_name(name, known);
         if self.app_name.is_some_and(is) {
             self.app.get_or_insert(value);
             return;
@@ -83,6 +84,12 @@ impl<'a> Gathered<'a> {
         };
         slot.get_or_insert(value);
     }
+}
+
+/// Header names compare without regard to case.
+#[inline(always)]
+fn same_name(name: &str, known: &str) -> bool {
+    name.len() == known.len() && name.eq_ignore_ascii_case(known)
 }
 
 impl Extractor for Gathered<'_> {
