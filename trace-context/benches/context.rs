@@ -96,10 +96,73 @@ where
     rt.block_on(async move { tokio::spawn(timed).await.expect("bench task") })
 }
 
+/// Spawn + await `n` times with plain `tokio::spawn` (`with_context == false`) or with
+/// `trace_context::spawn` inside a context; returns the elapsed time.
+async fn spawn_loop(n: u64, with_context: bool) -> Duration {
+    if with_context {
+        let timed = async move {
+            let start = Instant::now();
+            for _ in 0..n {
+                black_box(
+                    trace_context::spawn(async { black_box(1u32) })
+                        .await
+                        .unwrap(),
+                );
+            }
+            start.elapsed()
+        };
+        timed.with_context(Context::new_root()).await
+    } else {
+        let start = Instant::now();
+        for _ in 0..n {
+            black_box(tokio::spawn(async { black_box(1u32) }).await.unwrap());
+        }
+        start.elapsed()
+    }
+}
+
+/// A paired measurement, printed next to criterion's figures: blocks of plain and contextual
+/// spawn + await alternate (in alternating order) on the same runtime, so that load changes on
+/// a shared machine hit both alike; the ratio is total(contextual) / total(plain).
+fn paired_spawn_ratio(rt: &tokio::runtime::Runtime, label: &str) {
+    const BLOCKS: usize = 200;
+    const PER_BLOCK: u64 = 500;
+    let (mut plain, mut ours) = (Duration::ZERO, Duration::ZERO);
+    for block in 0..BLOCKS {
+        let order = if block % 2 == 0 {
+            [false, true]
+        } else {
+            [true, false]
+        };
+        for with_context in order {
+            let d = timed_on_worker(rt, spawn_loop(PER_BLOCK, with_context));
+            if with_context {
+                ours += d;
+            } else {
+                plain += d;
+            }
+        }
+    }
+    let n = (BLOCKS as u64 * PER_BLOCK) as f64;
+    let (p, o) = (plain.as_nanos() as f64 / n, ours.as_nanos() as f64 / n);
+    eprintln!(
+        "paired spawn+await ({label}): tokio::spawn {p:.1} ns, trace_context::spawn {o:.1} ns, \
+         ratio {:.3}",
+        o / p
+    );
+}
+
 fn spawn_await(c: &mut Criterion) {
     // A real subscriber, so that `Instrument` pays what it pays in a service.
     let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry());
     let rt = runtime();
+    paired_spawn_ratio(&rt, "multi-thread, 2 workers");
+    paired_spawn_ratio(
+        &tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime"),
+        "current-thread",
+    );
     let mut g = c.benchmark_group("spawn_await");
 
     g.bench_function("tokio_spawn", |b| {
