@@ -87,14 +87,55 @@ impl Extractor for http::HeaderMap {
 
 impl Injector for http::HeaderMap {
     fn contains(&self, name: &str) -> bool {
-        self.contains_key(name)
+        match known_header(name) {
+            Some(known) => self.contains_key(known),
+            None => self.contains_key(name),
+        }
     }
 
     fn set(&mut self, name: &'static str, value: &str) {
-        if let Ok(v) = http::HeaderValue::from_str(value) {
-            self.insert(http::HeaderName::from_static(name), v);
-        }
+        // A configured name that is not a valid header name is skipped, never a panic.
+        let Some(name) =
+            known_header(name).or_else(|| http::HeaderName::from_bytes(name.as_bytes()).ok())
+        else {
+            return;
+        };
+        let value = match value {
+            "0" => http::HeaderValue::from_static("0"),
+            "1" => http::HeaderValue::from_static("1"),
+            _ => match http::HeaderValue::from_str(value) {
+                Ok(v) => v,
+                Err(_) => return,
+            },
+        };
+        self.insert(name, value);
     }
+}
+
+/// The headers the codecs write, as ready-made names: no parsing of the name per call.
+fn known_header(name: &str) -> Option<http::HeaderName> {
+    use super::{b3, propagation::X_APP_TRACE_ID, w3c};
+    const APP: http::HeaderName = http::HeaderName::from_static(X_APP_TRACE_ID);
+    const TRACEPARENT: http::HeaderName = http::HeaderName::from_static(w3c::TRACEPARENT);
+    const TRACESTATE: http::HeaderName = http::HeaderName::from_static(w3c::TRACESTATE);
+    const B3: http::HeaderName = http::HeaderName::from_static(b3::B3);
+    const TRACE_ID: http::HeaderName = http::HeaderName::from_static(b3::X_B3_TRACE_ID);
+    const SPAN_ID: http::HeaderName = http::HeaderName::from_static(b3::X_B3_SPAN_ID);
+    const PARENT: http::HeaderName = http::HeaderName::from_static(b3::X_B3_PARENT_SPAN_ID);
+    const SAMPLED: http::HeaderName = http::HeaderName::from_static(b3::X_B3_SAMPLED);
+    const FLAGS: http::HeaderName = http::HeaderName::from_static(b3::X_B3_FLAGS);
+    Some(match name {
+        X_APP_TRACE_ID => APP,
+        w3c::TRACEPARENT => TRACEPARENT,
+        w3c::TRACESTATE => TRACESTATE,
+        b3::B3 => B3,
+        b3::X_B3_TRACE_ID => TRACE_ID,
+        b3::X_B3_SPAN_ID => SPAN_ID,
+        b3::X_B3_PARENT_SPAN_ID => PARENT,
+        b3::X_B3_SAMPLED => SAMPLED,
+        b3::X_B3_FLAGS => FLAGS,
+        _ => return None,
+    })
 }
 
 impl Extractor for HashMap<String, String> {
@@ -136,5 +177,35 @@ impl<N: AsRef<str>, V: AsRef<[u8]>> Extractor for [(N, V)] {
             f(n.as_ref(), v.as_ref());
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::Propagation;
+    use crate::Context;
+
+    #[test]
+    fn an_invalid_configured_header_name_is_skipped_not_a_panic() {
+        let mut headers = http::HeaderMap::new();
+        Propagation::default()
+            .app_header("bad name\r\n")
+            .inject(&Context::new_root(), &mut headers);
+        // The other formats are written; the badly named one is not.
+        assert!(headers.contains_key("traceparent"));
+        assert!(headers.contains_key("x-b3-traceid"));
+        assert_eq!(headers.len(), 4, "{headers:?}");
+    }
+
+    #[test]
+    fn known_names_and_others_are_found_alike() {
+        let mut headers = http::HeaderMap::new();
+        headers.set("x-b3-sampled", "1");
+        headers.set("x-custom-id", "abc");
+        assert!(headers.contains("x-b3-sampled"));
+        assert!(headers.contains("x-custom-id"));
+        assert_eq!(headers["x-b3-sampled"], "1");
+        assert_eq!(headers["x-custom-id"], "abc");
     }
 }

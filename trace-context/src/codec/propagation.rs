@@ -44,7 +44,8 @@ pub enum B3Style {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Propagation {
-    app_header: Option<Arc<str>>,
+    /// Interned when configured, so injection never allocates or locks for it.
+    app_header: Option<&'static str>,
     max_app_id_len: usize,
     w3c: bool,
     b3: Option<B3Style>,
@@ -53,7 +54,7 @@ pub struct Propagation {
 impl Default for Propagation {
     fn default() -> Self {
         Propagation {
-            app_header: Some(X_APP_TRACE_ID.into()),
+            app_header: Some(X_APP_TRACE_ID),
             max_app_id_len: crate::DEFAULT_MAX_APP_ID_LEN,
             w3c: true,
             b3: Some(B3Style::Multi),
@@ -109,7 +110,7 @@ impl Propagation {
     /// assert_eq!(p.app_header_name(), Some("x-request-id"));
     /// ```
     pub fn app_header(mut self, name: &str) -> Self {
-        self.app_header = Some(name.to_ascii_lowercase().into());
+        self.app_header = Some(static_name(&name.to_ascii_lowercase()));
         self
     }
 
@@ -120,7 +121,7 @@ impl Propagation {
     /// ```
     pub fn app_id(mut self, on: bool) -> Self {
         self.app_header = if on {
-            Some(self.app_header.unwrap_or_else(|| X_APP_TRACE_ID.into()))
+            Some(self.app_header.unwrap_or(X_APP_TRACE_ID))
         } else {
             None
         };
@@ -173,7 +174,7 @@ impl Propagation {
     /// assert_eq!(trace_context::codec::Propagation::default().app_header_name(), Some("x-app-trace-id"));
     /// ```
     pub fn app_header_name(&self) -> Option<&str> {
-        self.app_header.as_deref()
+        self.app_header
     }
 
     /// True when W3C is on.
@@ -205,7 +206,7 @@ impl Propagation {
     /// assert!(Propagation::default().extract(headers.as_slice()).parent.is_none());
     /// ```
     pub fn extract<E: Extractor + ?Sized>(&self, carrier: &E) -> Extracted {
-        match Gathered::scan(carrier, self.app_header.as_deref()) {
+        match Gathered::scan(carrier, self.app_header) {
             Some(gathered) => self.extract_from(&gathered),
             None => self.extract_from(carrier),
         }
@@ -214,7 +215,7 @@ impl Propagation {
     /// [`Propagation::extract`] by lookups of each header name.
     fn extract_from<E: Extractor + ?Sized>(&self, carrier: &E) -> Extracted {
         let mut out = Extracted::default();
-        if let Some(name) = self.app_header.as_deref() {
+        if let Some(name) = self.app_header {
             if let Some(raw) = carrier.first(name) {
                 match AppTraceId::parse_with_limit(raw, self.max_app_id_len) {
                     Ok(app) => out.app_trace_id = Some(app),
@@ -276,10 +277,10 @@ impl Propagation {
     /// assert!(headers["traceparent"].to_str().unwrap().contains(&ctx.trace_id().to_string()));
     /// ```
     pub fn inject<I: Injector + ?Sized>(&self, ctx: &Context, carrier: &mut I) {
-        if let Some(name) = self.app_header.as_deref() {
+        if let Some(name) = self.app_header {
             if !carrier.contains(name) {
                 let value = ctx.app_id_text();
-                carrier.set(static_name(name), &value);
+                carrier.set(name, &value);
             }
         }
         if self.w3c && !carrier.contains(w3c::TRACEPARENT) {
@@ -337,6 +338,7 @@ impl Propagation {
 
 /// Header names handed to [`Injector::set`] are `'static`; a configured custom name is interned
 /// once per distinct name (a handful per process).
+/// Interns a configured header name (configuration is rare; the set holds each name once).
 fn static_name(name: &str) -> &'static str {
     use std::collections::HashSet;
     use std::sync::Mutex;
