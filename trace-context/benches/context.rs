@@ -97,8 +97,11 @@ where
 }
 
 /// Spawn + await `n` times with plain `tokio::spawn` (`with_context == false`) or with
-/// `trace_context::spawn` inside a context; returns the elapsed time.
-async fn spawn_loop(n: u64, with_context: bool) -> Duration {
+/// `trace_context::spawn` inside a context; returns the elapsed time. With `parent_in_request`
+/// the plain loop runs inside a context too, as a handler behind trace-tower does: the parent's
+/// own install/restore per poll is then paid by both, and the difference is what choosing
+/// `trace_context::spawn` over `tokio::spawn` costs in a request.
+async fn spawn_loop(n: u64, with_context: bool, parent_in_request: bool) -> Duration {
     if with_context {
         let timed = async move {
             let start = Instant::now();
@@ -113,18 +116,25 @@ async fn spawn_loop(n: u64, with_context: bool) -> Duration {
         };
         timed.with_context(Context::new_root()).await
     } else {
-        let start = Instant::now();
-        for _ in 0..n {
-            black_box(tokio::spawn(async { black_box(1u32) }).await.unwrap());
+        let timed = async move {
+            let start = Instant::now();
+            for _ in 0..n {
+                black_box(tokio::spawn(async { black_box(1u32) }).await.unwrap());
+            }
+            start.elapsed()
+        };
+        if parent_in_request {
+            timed.with_context(Context::new_root()).await
+        } else {
+            timed.await
         }
-        start.elapsed()
     }
 }
 
 /// A paired measurement, printed next to criterion's figures: blocks of plain and contextual
 /// spawn + await alternate (in alternating order) on the same runtime, so that load changes on
 /// a shared machine hit both alike; the ratio is total(contextual) / total(plain).
-fn paired_spawn_ratio(rt: &tokio::runtime::Runtime, label: &str) {
+fn paired_spawn_ratio(rt: &tokio::runtime::Runtime, label: &str, parent_in_request: bool) {
     const BLOCKS: usize = 200;
     const PER_BLOCK: u64 = 500;
     let (mut plain, mut ours) = (Duration::ZERO, Duration::ZERO);
@@ -135,7 +145,7 @@ fn paired_spawn_ratio(rt: &tokio::runtime::Runtime, label: &str) {
             [true, false]
         };
         for with_context in order {
-            let d = timed_on_worker(rt, spawn_loop(PER_BLOCK, with_context));
+            let d = timed_on_worker(rt, spawn_loop(PER_BLOCK, with_context, parent_in_request));
             if with_context {
                 ours += d;
             } else {
@@ -146,8 +156,8 @@ fn paired_spawn_ratio(rt: &tokio::runtime::Runtime, label: &str) {
     let n = (BLOCKS as u64 * PER_BLOCK) as f64;
     let (p, o) = (plain.as_nanos() as f64 / n, ours.as_nanos() as f64 / n);
     eprintln!(
-        "paired spawn+await ({label}): tokio::spawn {p:.1} ns, trace_context::spawn {o:.1} ns, \
-         ratio {:.3}",
+        "paired spawn+await ({label}, plain parent in a request: {parent_in_request}): \
+         tokio::spawn {p:.1} ns, trace_context::spawn {o:.1} ns, ratio {:.3}",
         o / p
     );
 }
@@ -156,13 +166,13 @@ fn spawn_await(c: &mut Criterion) {
     // A real subscriber, so that `Instrument` pays what it pays in a service.
     let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry());
     let rt = runtime();
-    paired_spawn_ratio(&rt, "multi-thread, 2 workers");
-    paired_spawn_ratio(
-        &tokio::runtime::Builder::new_current_thread()
-            .build()
-            .expect("runtime"),
-        "current-thread",
-    );
+    let current_thread = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    for parent_in_request in [false, true] {
+        paired_spawn_ratio(&rt, "multi-thread, 2 workers", parent_in_request);
+        paired_spawn_ratio(&current_thread, "current-thread", parent_in_request);
+    }
     let mut g = c.benchmark_group("spawn_await");
 
     g.bench_function("tokio_spawn", |b| {
@@ -175,6 +185,10 @@ fn spawn_await(c: &mut Criterion) {
                 start.elapsed()
             })
         })
+    });
+
+    g.bench_function("tokio_spawn_in_request", |b| {
+        b.iter_custom(|iters| timed_on_worker(&rt, spawn_loop(iters, false, true)))
     });
 
     g.bench_function("trace_context_spawn", |b| {
