@@ -54,6 +54,16 @@ impl<'a> Gathered<'a> {
             .then_some(g)
     }
 
+    /// True when any B3 header (single or multi) was seen.
+    pub(crate) fn has_b3(&self) -> bool {
+        self.b3.is_some()
+            || self.b3_trace.is_some()
+            || self.b3_span.is_some()
+            || self.b3_parent.is_some()
+            || self.b3_sampled.is_some()
+            || self.b3_flags.is_some()
+    }
+
     #[inline]
     fn add(&mut self, name: &str, value: &'a [u8]) {
         let is = |known: &str| same_name(name, known);
@@ -153,6 +163,9 @@ mod tests {
         assert_eq!(states, [b"s1".as_slice(), b"s2".as_slice()]);
         assert_eq!(g.first("x-app-trace-id"), Some(b"app".as_slice()));
         assert_eq!(g.first("accept"), None);
+        assert!(g.has_b3());
+        let none = Gathered::scan([("accept", "x")].as_slice(), None).unwrap();
+        assert!(!none.has_b3());
     }
 
     #[test]

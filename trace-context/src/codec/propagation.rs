@@ -207,13 +207,14 @@ impl Propagation {
     /// ```
     pub fn extract<E: Extractor + ?Sized>(&self, carrier: &E) -> Extracted {
         match Gathered::scan(carrier, self.app_header) {
-            Some(gathered) => self.extract_from(&gathered),
-            None => self.extract_from(carrier),
+            Some(gathered) => self.extract_from(&gathered, gathered.has_b3()),
+            None => self.extract_from(carrier, true),
         }
     }
 
-    /// [`Propagation::extract`] by lookups of each header name.
-    fn extract_from<E: Extractor + ?Sized>(&self, carrier: &E) -> Extracted {
+    /// [`Propagation::extract`] by lookups of each header name (`maybe_b3`: false when the
+    /// carrier is known to hold no B3 header, so the six names are not probed).
+    fn extract_from<E: Extractor + ?Sized>(&self, carrier: &E, maybe_b3: bool) -> Extracted {
         let mut out = Extracted::default();
         if let Some(name) = self.app_header {
             if let Some(raw) = carrier.first(name) {
@@ -251,7 +252,7 @@ impl Propagation {
                 return out;
             }
         }
-        if self.b3.is_some() {
+        if self.b3.is_some() && maybe_b3 {
             if let Some(b) = B3Context::extract(carrier) {
                 out.sampling = b.sampling;
                 out.parent = b.ids.map(|(trace_id, span_id)| RemoteParent {
