@@ -69,7 +69,9 @@ impl<'a> FrameworkInfo<'a> {
     }
 }
 
-/// Records the status; a 5xx also sets `error` to the status code, as Brave does.
+/// Records the status; a 5xx also sets `error` to the status code (the value Brave writes;
+/// Brave's default parser also marks 4xx, which OpenTelemetry's server conventions and this
+/// layer leave to the client).
 pub(crate) fn record_status(span: &Span, status: StatusCode) {
     span.record("http.status_code", status.as_u16());
     if status.is_server_error() {
