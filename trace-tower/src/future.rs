@@ -8,7 +8,7 @@ use std::task::{Context as TaskContext, Poll};
 
 use http::{HeaderName, HeaderValue, Response};
 use pin_project::pin_project;
-use trace_context::Context;
+use trace_context::{Context, WithContext, WithContextFuture};
 use tracing::Span;
 
 use crate::span::{record_error, record_panic, record_status};
@@ -16,7 +16,8 @@ use crate::span::{record_error, record_panic, record_status};
 /// The future returned by [`TraceService`](crate::TraceService).
 ///
 /// Every poll of the inner future runs with the request's [`Context`] installed and its server
-/// span entered. The span ends when this future completes or is dropped, i.e. when the
+/// span entered. The context is swapped in and out (as `trace_context::WithContext` does), so
+/// MDC fields the handler puts survive its awaits. The span ends when this future completes or is dropped, i.e. when the
 /// response head is ready (the body may still be streaming), as tower-http's trace layer does.
 ///
 /// ```
@@ -30,8 +31,7 @@ use crate::span::{record_error, record_panic, record_status};
 #[pin_project]
 pub struct ResponseFuture<F> {
     #[pin]
-    inner: F,
-    ctx: Context,
+    inner: WithContextFuture<F>,
     span: Span,
     echo: Option<Echo>,
 }
@@ -42,11 +42,10 @@ pub(crate) struct Echo {
     pub(crate) value: Option<HeaderValue>,
 }
 
-impl<F> ResponseFuture<F> {
+impl<F: Future> ResponseFuture<F> {
     pub(crate) fn new(inner: F, ctx: Context, span: Span, echo: Option<Echo>) -> Self {
         ResponseFuture {
-            inner,
-            ctx,
+            inner: inner.with_context(ctx),
             span,
             echo,
         }
@@ -61,11 +60,10 @@ where
     type Output = Result<Response<B>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let _ctx_guard = this.ctx.enter();
+        let mut this = self.project();
         let _span_guard = this.span.enter();
         let panic_guard = PanicGuard(this.span);
-        let poll = this.inner.poll(cx);
+        let poll = this.inner.as_mut().poll(cx);
         std::mem::forget(panic_guard);
         let result = match poll {
             Poll::Pending => return Poll::Pending,
@@ -77,7 +75,9 @@ where
         }
         let mut result = result;
         if let (Ok(response), Some(header)) = (&mut result, this.echo.take()) {
-            echo(response, header, this.ctx);
+            if let Some(ctx) = this.inner.context() {
+                echo(response, header, ctx);
+            }
         }
         Poll::Ready(result)
     }
