@@ -9,6 +9,7 @@
 //! * [`AsyncReporter`]: a bounded queue, encoder + delivery threads, batching, retries, counters; over
 //!   a [`Transport`] ([`ZipkinHttp`], [`FileTransport`]); [`MemorySink`] and [`Fanout`].
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod encode;
 mod error;

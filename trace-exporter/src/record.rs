@@ -47,6 +47,12 @@ impl Kind {
     /// assert_eq!(trace_exporter::Kind::parse("internal"), None);
     /// ```
     pub fn parse(text: &str) -> Option<Kind> {
+        // The spellings trace-tower and trace-reqwest use, without the case-folding search.
+        match text {
+            "server" => return Some(Kind::Server),
+            "client" => return Some(Kind::Client),
+            _ => {}
+        }
         let t = text.trim();
         [Kind::Client, Kind::Server, Kind::Producer, Kind::Consumer]
             .into_iter()

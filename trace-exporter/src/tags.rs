@@ -21,6 +21,9 @@ pub struct Tags {
     /// in 7-bit ASCII digits, so the buffer is always valid UTF-8 and slicing it is safe.
     buf: String,
     len: usize,
+    /// A one-word filter of the keys ever set ([`key_bit`]): a key whose bit is clear is
+    /// certainly absent, so looking it up (or replacing it) needs no scan.
+    keys: u64,
 }
 
 const LIVE: u8 = b'1';
@@ -30,18 +33,40 @@ const VALUE_DIGITS: usize = 5;
 const MAX_KEY: usize = (1 << (7 * KEY_DIGITS)) - 1;
 const MAX_VALUE: usize = (1 << (7 * VALUE_DIGITS)) - 1;
 
-fn push_len(buf: &mut String, mut n: usize, digits: usize) {
-    for _ in 0..digits {
-        buf.push(char::from((n & 0x7f) as u8));
+/// Writes `n` as `digits.len()` 7-bit digits, lowest first.
+fn write_len(digits: &mut [u8], mut n: usize) {
+    for d in digits {
+        *d = (n & 0x7f) as u8;
         n >>= 7;
     }
 }
 
-fn read_len(bytes: &[u8]) -> usize {
-    bytes
-        .iter()
-        .rev()
-        .fold(0, |n, &b| (n << 7) | usize::from(b & 0x7f))
+/// Appends length digits or a flag (7-bit values, hence ASCII and valid UTF-8 on their own).
+fn push_ascii(buf: &mut String, bytes: &[u8]) {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => buf.push_str(text),
+        Err(_) => bytes.iter().for_each(|&b| buf.push(char::from(b))),
+    }
+}
+
+/// The filter bit of a key (from its length and last byte).
+fn key_bit(key: &str) -> u64 {
+    let last = key.as_bytes().last().copied().map_or(0, u64::from);
+    1 << (((key.len() as u64).wrapping_mul(7) ^ last) % 64)
+}
+
+/// The longest entry header: flag, key length digits.
+const HEAD: usize = 1 + KEY_DIGITS;
+
+/// Reads the `N` length digits at the start of `bytes` (lowest first).
+fn read_len<const N: usize>(bytes: &[u8]) -> Option<usize> {
+    let digits: &[u8; N] = bytes.get(..N)?.try_into().ok()?;
+    Some(
+        digits
+            .iter()
+            .rev()
+            .fold(0, |n, &b| (n << 7) | usize::from(b & 0x7f)),
+    )
 }
 
 /// One decoded entry: where its flag is, whether it is live, its key and value ranges.
@@ -72,13 +97,18 @@ impl Tags {
         Tags {
             buf: String::with_capacity(n * 32),
             len: 0,
+            keys: 0,
         }
     }
 
     /// Tags written into `buf` (cleared first).
     pub(crate) fn from_buffer(mut buf: String) -> Self {
         buf.clear();
-        Tags { buf, len: 0 }
+        Tags {
+            buf,
+            len: 0,
+            keys: 0,
+        }
     }
 
     /// The buffer, for reuse.
@@ -86,26 +116,31 @@ impl Tags {
         self.buf
     }
 
-    fn entries(&self) -> impl Iterator<Item = Entry> + '_ {
+    /// The entry whose flag is at `at`.
+    fn entry_at(&self, at: usize) -> Option<Entry> {
         let bytes = self.buf.as_bytes();
+        let live = *bytes.get(at)? == LIVE;
+        let kstart = at + 1 + KEY_DIGITS;
+        let kend = kstart + read_len::<KEY_DIGITS>(bytes.get(at + 1..)?)?;
+        let vstart = kend + VALUE_DIGITS;
+        let vend = vstart + read_len::<VALUE_DIGITS>(bytes.get(kend..)?)?;
+        if vend > bytes.len() {
+            return None;
+        }
+        Some(Entry {
+            at,
+            live,
+            key: (kstart, kend),
+            value: (vstart, vend),
+        })
+    }
+
+    fn entries(&self) -> impl Iterator<Item = Entry> + '_ {
         let mut i = 0;
         std::iter::from_fn(move || {
-            let at = i;
-            let live = *bytes.get(at)? == LIVE;
-            let kstart = at + 1 + KEY_DIGITS;
-            let kend = kstart + read_len(bytes.get(at + 1..kstart)?);
-            let vstart = kend + VALUE_DIGITS;
-            let vend = vstart + read_len(bytes.get(kend..vstart)?);
-            if vend > bytes.len() {
-                return None;
-            }
-            i = vend;
-            Some(Entry {
-                at,
-                live,
-                key: (kstart, kend),
-                value: (vstart, vend),
-            })
+            let e = self.entry_at(i)?;
+            i = e.value.1;
+            Some(e)
         })
     }
 
@@ -114,6 +149,9 @@ impl Tags {
     }
 
     fn find(&self, key: &str) -> Option<Entry> {
+        if self.keys & key_bit(key) == 0 {
+            return None;
+        }
         let bytes = self.buf.as_bytes();
         self.entries()
             .find(|e| e.live && bytes.get(e.key.0..e.key.1) == Some(key.as_bytes()))
@@ -136,11 +174,16 @@ impl Tags {
         if self.len > 0 && !unique {
             self.kill(key);
         }
-        self.buf.push(char::from(LIVE));
-        push_len(&mut self.buf, key.len(), KEY_DIGITS);
+        self.keys |= key_bit(key);
+        self.buf.reserve(HEAD + key.len() + VALUE_DIGITS + vlen);
+        let mut head = [LIVE; HEAD];
+        write_len(&mut head[1..], key.len());
+        push_ascii(&mut self.buf, &head);
         self.buf.push_str(key);
         let vlen_at = self.buf.len();
-        push_len(&mut self.buf, vlen, VALUE_DIGITS);
+        let mut digits = [0u8; VALUE_DIGITS];
+        write_len(&mut digits, vlen);
+        push_ascii(&mut self.buf, &digits);
         Some(vlen_at)
     }
 
@@ -149,11 +192,7 @@ impl Tags {
         let start = vlen_at + VALUE_DIGITS;
         let vlen = self.buf.len() - start;
         let mut digits = [0u8; VALUE_DIGITS];
-        let mut n = vlen;
-        for d in &mut digits {
-            *d = (n & 0x7f) as u8;
-            n >>= 7;
-        }
+        write_len(&mut digits, vlen);
         // 7-bit values are ASCII, hence valid UTF-8 of the same length.
         let digits = std::str::from_utf8(&digits).unwrap_or("\0\0\0\0\0");
         self.buf.replace_range(vlen_at..start, digits);
@@ -169,15 +208,25 @@ impl Tags {
     /// assert_eq!(t.len(), 1);
     /// ```
     pub fn set(&mut self, key: impl AsRef<str>, value: &str) {
-        self.insert(key.as_ref(), value, false);
+        let _ = self.insert(key.as_ref(), value, false);
     }
 
     /// Sets a tag; `unique` when the key is known not to be set yet.
-    pub(crate) fn insert(&mut self, key: &str, value: &str, unique: bool) {
-        if self.begin(key, value.len(), unique).is_some() {
-            self.buf.push_str(value);
-            self.len += 1;
-        }
+    /// Returns where the entry starts ([`Tags::value_at`]), `None` when it was not stored.
+    pub(crate) fn insert(&mut self, key: &str, value: &str, unique: bool) -> Option<usize> {
+        let at = self.buf.len();
+        self.begin(key, value.len(), unique)?;
+        self.buf.push_str(value);
+        self.len += 1;
+        Some(at)
+    }
+
+    /// The value of the entry [`Tags::insert`] stored at `at`, while it is not replaced or
+    /// removed.
+    pub(crate) fn value_at(&self, at: usize) -> Option<&str> {
+        self.entry_at(at)
+            .filter(|e| e.live)
+            .map(|e| self.text(e.value))
     }
 
     /// Sets `key` to the text `value` displays (written straight into the buffer), cut at
@@ -189,7 +238,7 @@ impl Tags {
     /// assert_eq!(t.get("n"), Some("1-2"));
     /// ```
     pub fn set_display(&mut self, key: impl AsRef<str>, value: impl fmt::Display, max: usize) {
-        self.insert_display(key.as_ref(), value, max, false);
+        let _ = self.insert_display(key.as_ref(), value, max, false);
     }
 
     /// Sets a displayed tag; `unique` when the key is known not to be set yet.
@@ -199,12 +248,11 @@ impl Tags {
         value: impl fmt::Display,
         max: usize,
         unique: bool,
-    ) {
+    ) -> Option<usize> {
         use fmt::Write as _;
         let max = max.min(MAX_VALUE);
-        let Some(vlen_at) = self.begin(key, 0, unique) else {
-            return;
-        };
+        let at = self.buf.len();
+        let vlen_at = self.begin(key, 0, unique)?;
         let start = self.buf.len();
         if write!(Sink(&mut self.buf), "{value}").is_err() {
             self.buf.truncate(start);
@@ -217,6 +265,7 @@ impl Tags {
             self.buf.truncate(end);
         }
         self.finish_display(vlen_at);
+        Some(at)
     }
 
     /// A tag's value.
@@ -318,5 +367,48 @@ mod tests {
         t.set(&long_key, "x");
         assert_eq!(t.len(), 2);
         assert_eq!(t, [("a", "22"), ("c", "éé")].into_iter().collect());
+    }
+
+    #[test]
+    fn filter_collisions_still_find_and_replace() {
+        // Same length and last byte: the same filter bit.
+        assert_eq!(key_bit("ab"), key_bit("xb"));
+        let mut t = Tags::default();
+        t.set("ab", "1");
+        assert_eq!(t.get("xb"), None);
+        t.set("xb", "2");
+        t.set("ab", "3");
+        assert_eq!(t.iter().collect::<Vec<_>>(), [("xb", "2"), ("ab", "3")]);
+        assert_eq!((t.get("ab"), t.get("xb")), (Some("3"), Some("2")));
+        t.remove("xb");
+        assert_eq!(t.get("xb"), None);
+        assert_eq!(t.get("ab"), Some("3"));
+    }
+
+    #[test]
+    fn value_at_follows_replacement_and_removal() {
+        let mut t = Tags::default();
+        let first = t.insert("m", "GET", true).unwrap();
+        assert_eq!(t.value_at(first), Some("GET"));
+        let n = t.insert_display("n", 42, 10, true).unwrap();
+        assert_eq!(t.value_at(n), Some("42"));
+        let second = t.insert("m", "POST", false).unwrap();
+        assert_eq!(t.value_at(first), None);
+        assert_eq!(t.value_at(second), Some("POST"));
+        assert_eq!(t.insert(&"k".repeat(3 << 20), "x", false), None);
+        t.remove("m");
+        assert_eq!(t.value_at(second), None);
+        assert_eq!(t.value_at(n), Some("42"));
+        assert_eq!(t.value_at(9999), None);
+    }
+
+    #[test]
+    fn reused_buffer_starts_empty() {
+        let mut t = Tags::default();
+        t.set("http.route", "/a");
+        let t = Tags::from_buffer(t.into_buffer());
+        assert!(t.is_empty());
+        assert_eq!(t.get("http.route"), None);
+        assert_eq!(t.iter().count(), 0);
     }
 }

@@ -25,6 +25,10 @@ pub(crate) struct Recording {
     /// True while the span's own attributes are recorded: their names are unique and no tag
     /// is set yet, so no earlier value needs replacing.
     pub(crate) fresh: bool,
+    /// Where the `http.method` and `http.route` tags are ([`crate::Tags::value_at`]), so
+    /// naming the span when it closes needs no search.
+    pub(crate) method_at: Option<usize>,
+    pub(crate) route_at: Option<usize>,
 }
 
 /// A field value as `tracing` hands it over.
@@ -57,6 +61,10 @@ impl Recording {
     }
 
     pub(crate) fn set(&mut self, name: &'static str, value: Value<'_>) {
+        // The HTTP fields are plain tags: skip comparing them with every special name.
+        if name.starts_with("http.") {
+            return self.tag(name, value);
+        }
         match name {
             FIELD_SPAN_KIND => self.span.kind = Kind::parse(&value.text()),
             FIELD_SERVICE_NAME => {
@@ -96,13 +104,20 @@ impl Recording {
         let tags = &mut self.span.tags;
         // `app.trace_id` may already hold the context's application id.
         let unique = self.fresh && name != "app.trace_id";
-        match value {
+        let at = match value {
             Value::Str(s) => tags.insert(name, &bounded(s), unique),
             Value::Bool(b) => tags.insert(name, if b { "true" } else { "false" }, unique),
             Value::U64(n) => tags.insert(name, Digits::u64(n).as_str(), unique),
             Value::I64(n) => tags.insert_display(name, n, MAX_TAG_VALUE, unique),
             Value::Debug(d) => {
                 tags.insert_display(name, format_args!("{d:?}"), MAX_TAG_VALUE, unique)
+            }
+        };
+        if at.is_some() {
+            match name {
+                "http.method" => self.method_at = at,
+                "http.route" => self.route_at = at,
+                _ => {}
             }
         }
     }

@@ -197,6 +197,8 @@ where
                 start: SystemTime::now(),
                 service: None,
                 fresh: true,
+                method_at: None,
+                route_at: None,
             }
         };
         attrs.record(&mut SpanVisitor(&mut rec));
@@ -254,17 +256,22 @@ where
         };
         self.live.fetch_sub(1, Ordering::AcqRel);
         let Recording {
-            mut span, start, ..
+            mut span,
+            start,
+            method_at,
+            route_at,
+            ..
         } = rec;
         let end = SystemTime::now();
         span.timestamp = micros(start);
         span.duration = end
             .duration_since(start)
             .map_or(1, |d| (d.as_micros() as u64).max(1));
-        if let (Some(kind @ (Kind::Server | Kind::Client)), Some(method)) =
-            (span.kind, span.tags.get("http.method"))
-        {
-            span.name = rpc_name(kind, method, span.tags.get("http.route"));
+        if let Some(kind @ (Kind::Server | Kind::Client)) = span.kind {
+            if let Some(method) = method_at.and_then(|at| span.tags.value_at(at)) {
+                let route = route_at.and_then(|at| span.tags.value_at(at));
+                span.name = rpc_name(kind, method, route);
+            }
         }
         if span.kind != Some(Kind::Server) {
             // `shared` only means something on a server span joining its caller's span id.
