@@ -27,8 +27,8 @@ pub use record::{Annotation, Endpoint, Kind, SpanRecord};
 pub use recorder::{ZipkinLayer, FIELD_SERVICE_NAME, FIELD_SPAN_KIND, MAX_TAG_VALUE};
 pub use reporter::*;
 pub use sampler::{
-    parse_sampler, AllOf, AlwaysOff, AlwaysOn, AnyOf, ParentBased, ProbabilitySampler, RateClock,
-    RateLimitingSampler, Sampler, SamplerSpec, Sampling,
+    parse_sampler, All, AllOf, AlwaysOff, AlwaysOn, Any, AnyOf, Composite, ParentBased,
+    ProbabilitySampler, RateClock, RateLimitingSampler, Rule, Sampler, SamplerSpec, Sampling,
 };
 pub use setup::*;
 pub use sink::{Fanout, FileTransport, MemorySink, Sink, TimedOut};

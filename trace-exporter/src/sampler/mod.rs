@@ -22,7 +22,7 @@ mod probability;
 mod rate_limit;
 
 pub use always::{AlwaysOff, AlwaysOn};
-pub use compose::{AllOf, AnyOf};
+pub use compose::{All, AllOf, Any, AnyOf, Composite, Rule};
 pub(crate) use env::from_lookup;
 pub use env::{
     from_env, parse as parse_sampler, SamplerSpec, DEFAULT_RATE, ENV_SAMPLER, ENV_SAMPLER_ARG,
