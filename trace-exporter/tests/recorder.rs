@@ -110,6 +110,37 @@ fn server_span_like_brave() {
 }
 
 #[test]
+fn events_become_annotations_message_first() {
+    let sink = MemorySink::new();
+    with_recorder(&sink, || {
+        let ctx = request(Sampling::Sampled);
+        let _g = ctx.enter();
+        tracing::info_span!("work").in_scope(|| {
+            tracing::info!(list = ?vec![1, 2], "got {} rows", 3);
+            tracing::info!(a = 1, b = "x");
+            tracing::info!(message = "explicit", k = true);
+            tracing::warn!(k = 2, message = "after the pairs");
+            tracing::info!("{}", "é".repeat(4000));
+        });
+    });
+    let spans = sink.spans();
+    let values: Vec<&str> = spans[0].annotations.iter().map(|a| a.value.as_str()).collect();
+    assert_eq!(
+        &values[..4],
+        [
+            "got 3 rows list=[1, 2]",
+            "a=1 b=x",
+            "explicit k=true",
+            "after the pairs k=2"
+        ]
+    );
+    // Long text is cut at the tag bound, on a character boundary.
+    assert!(values[4].len() <= trace_exporter::MAX_TAG_VALUE);
+    assert!(values[4].len() > trace_exporter::MAX_TAG_VALUE - 4);
+    assert!(values[4].chars().all(|c| c == 'é'));
+}
+
+#[test]
 fn client_span_names_and_remote_endpoint() {
     let sink = MemorySink::new();
     let ctx = request(Sampling::Debug);

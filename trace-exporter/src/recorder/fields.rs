@@ -196,37 +196,51 @@ impl fmt::Debug for DisplayAsDebug<'_> {
     }
 }
 
-/// Visits an event's fields into one annotation text: the message, then ` key=value` pairs.
-#[derive(Default)]
+/// The starting capacity of an annotation's text (most log lines fit).
+const EVENT_TEXT: usize = 128;
+
+/// Visits an event's fields into one annotation text: the message, then ` key=value` pairs,
+/// written straight into one (recycled) buffer.
 pub(crate) struct EventVisitor {
-    pub(crate) message: String,
-    pub(crate) rest: String,
+    text: String,
 }
 
 impl EventVisitor {
+    pub(crate) fn new() -> Self {
+        EventVisitor {
+            text: super::pool::take(EVENT_TEXT),
+        }
+    }
+
     pub(crate) fn finish(mut self) -> String {
-        if !self.rest.is_empty() {
-            if !self.message.is_empty() {
-                self.message.push(' ');
-            }
-            self.message.push_str(&self.rest);
+        if self.text.len() > MAX_TAG_VALUE {
+            let end = bounded(&self.text).len();
+            self.text.truncate(end);
         }
-        if self.message.len() > MAX_TAG_VALUE {
-            let end = bounded(&self.message).len();
-            self.message.truncate(end);
-        }
-        self.message
+        self.text
     }
 
     fn pair(&mut self, field: &Field, value: fmt::Arguments<'_>) {
         if field.name() == "message" {
-            let _ = self.message.write_fmt(value);
+            if self.text.is_empty() {
+                let _ = self.text.write_fmt(value);
+            } else {
+                // Pairs came first (unusual field order): the message still goes in front.
+                let mut message = String::new();
+                let _ = message.write_fmt(value);
+                if !message.is_empty() {
+                    message.push(' ');
+                    self.text.insert_str(0, &message);
+                }
+            }
             return;
         }
-        if !self.rest.is_empty() {
-            self.rest.push(' ');
+        if !self.text.is_empty() {
+            self.text.push(' ');
         }
-        let _ = write!(self.rest, "{}={}", field.name(), value);
+        self.text.push_str(field.name());
+        self.text.push('=');
+        let _ = self.text.write_fmt(value);
     }
 }
 

@@ -234,7 +234,7 @@ where
         if event.metadata().target().starts_with(REPORTER_TARGET) {
             return;
         }
-        let mut visitor = EventVisitor::default();
+        let mut visitor = EventVisitor::new();
         event.record(&mut visitor);
         let annotation = Annotation {
             timestamp: micros(SystemTime::now()),

@@ -92,7 +92,11 @@ impl Io {
                     std::borrow::Cow::Owned(name) => Some(name),
                     std::borrow::Cow::Borrowed(_) => None,
                 };
-                [Some(span.tags.into_buffer()), name].into_iter().flatten()
+                let annotations = span.annotations.into_iter().map(|a| a.value);
+                [Some(span.tags.into_buffer()), name]
+                    .into_iter()
+                    .flatten()
+                    .chain(annotations)
             }));
             if job.body.capacity() <= KEEP_BUFFER.max(self.options.message_max_bytes * 2) {
                 job.body.clear();
