@@ -124,7 +124,11 @@ fn events_become_annotations_message_first() {
         });
     });
     let spans = sink.spans();
-    let values: Vec<&str> = spans[0].annotations.iter().map(|a| a.value.as_str()).collect();
+    let values: Vec<&str> = spans[0]
+        .annotations
+        .iter()
+        .map(|a| a.value.as_str())
+        .collect();
     assert_eq!(
         &values[..4],
         [
