@@ -1,6 +1,6 @@
 //! The sampling decision: what the caller sent, and what this service decides.
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use crate::TraceId;
 
@@ -107,8 +107,14 @@ pub fn global_sampler() -> Arc<dyn Sampler> {
     let slot = GLOBAL.read().unwrap_or_else(|e| e.into_inner());
     match &*slot {
         Some(s) => Arc::clone(s),
-        None => Arc::new(FollowUpstream),
+        None => Arc::clone(default_sampler()),
     }
+}
+
+/// The [`FollowUpstream`] handed out while no sampler is set: allocated once, not per call.
+fn default_sampler() -> &'static Arc<dyn Sampler> {
+    static DEFAULT: OnceLock<Arc<dyn Sampler>> = OnceLock::new();
+    DEFAULT.get_or_init(|| Arc::new(FollowUpstream))
 }
 
 /// Takes the decision for a trace entering this service: B3 debug stays debug, otherwise the

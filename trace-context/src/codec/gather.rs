@@ -35,7 +35,32 @@ impl<'a> Gathered<'a> {
         carrier: &'a E,
         app_name: Option<&'a str>,
     ) -> Option<Gathered<'a>> {
-        let mut g = Gathered {
+        let mut g = Gathered::new(app_name);
+        carrier
+            .for_each_header(&mut |name, value| {
+                g.add::<false>(name, value);
+            })
+            .then_some(g)
+    }
+
+    /// [`Gathered::scan`] of an `http::HeaderMap` (whose names are lowercase), with no callback
+    /// per header; also returns the first application id header's `HeaderValue` itself.
+    pub(crate) fn scan_header_map(
+        map: &'a http::HeaderMap,
+        app_name: Option<&'a str>,
+    ) -> (Gathered<'a>, Option<&'a http::HeaderValue>) {
+        let mut g = Gathered::new(app_name);
+        let mut app_value = None;
+        for (name, value) in map {
+            if g.add::<true>(name.as_str(), value.as_bytes()) && app_value.is_none() {
+                app_value = Some(value);
+            }
+        }
+        (g, app_value)
+    }
+
+    fn new(app_name: Option<&'a str>) -> Gathered<'a> {
+        Gathered {
             app_name,
             app: None,
             traceparent: None,
@@ -48,10 +73,23 @@ impl<'a> Gathered<'a> {
             b3_parent: None,
             b3_sampled: None,
             b3_flags: None,
-        };
-        carrier
-            .for_each_header(&mut |name, value| g.add(name, value))
-            .then_some(g)
+        }
+    }
+
+    /// The first application id header's value.
+    pub(crate) fn app(&self) -> Option<&'a [u8]> {
+        self.app
+    }
+
+    /// The `traceparent` value when exactly one header came (two or more are invalid).
+    pub(crate) fn single_traceparent(&self) -> Option<&'a [u8]> {
+        self.traceparent.filter(|_| self.traceparent_count == 1)
+    }
+
+    /// The `tracestate` values, or `None` when more than [`MAX_TRACESTATE_HEADERS`] came.
+    pub(crate) fn tracestates(&self) -> Option<&[&'a [u8]]> {
+        (self.tracestate_count <= MAX_TRACESTATE_HEADERS)
+            .then(|| &self.tracestate[..self.tracestate_count])
     }
 
     /// True when any B3 header (single or multi) was seen.
@@ -64,12 +102,20 @@ impl<'a> Gathered<'a> {
             || self.b3_flags.is_some()
     }
 
+    /// Keeps `value` when `name` is one of ours; true when it is the application id header.
+    /// `LOWER`: the carrier's names are known to be lowercase (compared as they are).
     #[inline]
-    fn add(&mut self, name: &str, value: &'a [u8]) {
-        let is = |known: &str| same_name(name, known);
+    fn add<const LOWER: bool>(&mut self, name: &str, value: &'a [u8]) -> bool {
+        let is = |known: &str| {
+            if LOWER {
+                name == known
+            } else {
+                same_name(name, known)
+            }
+        };
         if self.app_name.is_some_and(is) {
             self.app.get_or_insert(value);
-            return;
+            return true;
         }
         // Dispatch on the length first: most headers of a request are none of ours.
         let slot = match name.len() {
@@ -79,7 +125,7 @@ impl<'a> Gathered<'a> {
                     self.tracestate[self.tracestate_count] = value;
                     self.tracestate_count += 1;
                 }
-                return;
+                return false;
             }
             10 if is(X_B3_FLAGS) => &mut self.b3_flags,
             11 if is(TRACEPARENT) => {
@@ -90,9 +136,10 @@ impl<'a> Gathered<'a> {
             12 if is(X_B3_TRACE_ID) => &mut self.b3_trace,
             12 if is(X_B3_SAMPLED) => &mut self.b3_sampled,
             17 if is(X_B3_PARENT_SPAN_ID) => &mut self.b3_parent,
-            _ => return,
+            _ => return false,
         };
         slot.get_or_insert(value);
+        false
     }
 }
 
