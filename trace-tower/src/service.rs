@@ -127,7 +127,8 @@ where
             let _span_guard = span.enter();
             self.inner.call(req)
         };
-        ResponseFuture::new(inner, ctx.clone(), span, echo)
+        // The guard holds its own clone; this one moves into the future.
+        ResponseFuture::new(inner, ctx, span, echo)
     }
 }
 

@@ -11,7 +11,7 @@ use super::Extractor;
 
 /// More `tracestate` headers than this and the extraction ignores `tracestate` (it keeps one
 /// more so the caller can tell).
-const MAX_TRACESTATE_HEADERS: usize = 8;
+pub(crate) const MAX_TRACESTATE_HEADERS: usize = 8;
 
 /// The propagation headers of one request.
 pub(crate) struct Gathered<'a> {
@@ -19,7 +19,8 @@ pub(crate) struct Gathered<'a> {
     app: Option<&'a [u8]>,
     traceparent: Option<&'a [u8]>,
     traceparent_count: u8,
-    tracestate: [&'a [u8]; MAX_TRACESTATE_HEADERS + 1],
+    /// `None`-initialised (all zero bytes): cheaper to set up than empty slices.
+    tracestate: [Option<&'a [u8]>; MAX_TRACESTATE_HEADERS + 1],
     tracestate_count: usize,
     b3: Option<&'a [u8]>,
     b3_trace: Option<&'a [u8]>,
@@ -43,29 +44,30 @@ impl<'a> Gathered<'a> {
             .then_some(g)
     }
 
-    /// [`Gathered::scan`] of an `http::HeaderMap` (whose names are lowercase), with no callback
-    /// per header; also returns the first application id header's `HeaderValue` itself.
+    /// [`Gathered::scan`] of an `http::HeaderMap` (whose names are lowercase) into `self` (a
+    /// [`Gathered::new`]), with no callback per header; returns the first application id
+    /// header's `HeaderValue` itself.
+    #[inline]
     pub(crate) fn scan_header_map(
+        &mut self,
         map: &'a http::HeaderMap,
-        app_name: Option<&'a str>,
-    ) -> (Gathered<'a>, Option<&'a http::HeaderValue>) {
-        let mut g = Gathered::new(app_name);
+    ) -> Option<&'a http::HeaderValue> {
         let mut app_value = None;
         for (name, value) in map {
-            if g.add::<true>(name.as_str(), value.as_bytes()) && app_value.is_none() {
+            if self.add::<true>(name.as_str(), value.as_bytes()) && app_value.is_none() {
                 app_value = Some(value);
             }
         }
-        (g, app_value)
+        app_value
     }
 
-    fn new(app_name: Option<&'a str>) -> Gathered<'a> {
+    pub(crate) fn new(app_name: Option<&'a str>) -> Gathered<'a> {
         Gathered {
             app_name,
             app: None,
             traceparent: None,
             traceparent_count: 0,
-            tracestate: [b""; MAX_TRACESTATE_HEADERS + 1],
+            tracestate: [None; MAX_TRACESTATE_HEADERS + 1],
             tracestate_count: 0,
             b3: None,
             b3_trace: None,
@@ -86,10 +88,19 @@ impl<'a> Gathered<'a> {
         self.traceparent.filter(|_| self.traceparent_count == 1)
     }
 
-    /// The `tracestate` values, or `None` when more than [`MAX_TRACESTATE_HEADERS`] came.
-    pub(crate) fn tracestates(&self) -> Option<&[&'a [u8]]> {
-        (self.tracestate_count <= MAX_TRACESTATE_HEADERS)
-            .then(|| &self.tracestate[..self.tracestate_count])
+    /// The `tracestate` values (`None` when more than [`MAX_TRACESTATE_HEADERS`] came), in
+    /// a buffer of the caller's.
+    pub(crate) fn tracestates<'b>(
+        &self,
+        buf: &'b mut [&'a [u8]; MAX_TRACESTATE_HEADERS],
+    ) -> Option<&'b [&'a [u8]]> {
+        if self.tracestate_count > MAX_TRACESTATE_HEADERS {
+            return None;
+        }
+        for (slot, value) in buf.iter_mut().zip(self.tracestate.iter().flatten()) {
+            *slot = value;
+        }
+        Some(&buf[..self.tracestate_count])
     }
 
     /// True when any B3 header (single or multi) was seen.
@@ -122,7 +133,7 @@ impl<'a> Gathered<'a> {
             2 if is(B3) => &mut self.b3,
             10 if is(TRACESTATE) => {
                 if self.tracestate_count < self.tracestate.len() {
-                    self.tracestate[self.tracestate_count] = value;
+                    self.tracestate[self.tracestate_count] = Some(value);
                     self.tracestate_count += 1;
                 }
                 return false;
@@ -152,7 +163,7 @@ fn same_name(name: &str, known: &str) -> bool {
 impl Extractor for Gathered<'_> {
     fn each<'b>(&'b self, name: &str, f: &mut dyn FnMut(&'b [u8])) {
         if name == TRACESTATE {
-            for v in &self.tracestate[..self.tracestate_count] {
+            for v in self.tracestate.iter().flatten() {
                 f(v);
             }
         } else if name == TRACEPARENT {
@@ -179,7 +190,7 @@ impl Extractor for Gathered<'_> {
             X_B3_SAMPLED => self.b3_sampled,
             X_B3_FLAGS => self.b3_flags,
             TRACEPARENT => self.traceparent,
-            TRACESTATE => self.tracestate[..self.tracestate_count].first().copied(),
+            TRACESTATE => self.tracestate[0],
             _ => None,
         }
     }

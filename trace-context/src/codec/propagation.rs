@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::codec::b3::{self, B3Context};
-use crate::codec::gather::Gathered;
+use crate::codec::gather::{Gathered, MAX_TRACESTATE_HEADERS};
 use crate::codec::w3c::{self, TraceParent};
 use crate::codec::{Extractor, Injector};
 use crate::{
@@ -234,7 +234,8 @@ impl Propagation {
         &self,
         headers: &'a http::HeaderMap,
     ) -> (Extracted, Option<&'a http::HeaderValue>) {
-        let (gathered, app_value) = Gathered::scan_header_map(headers, self.app_header);
+        let mut gathered = Gathered::new(self.app_header);
+        let app_value = gathered.scan_header_map(headers);
         let out = self.extract_gathered(&gathered);
         let app_value = app_value.filter(|_| out.app_trace_id.is_some());
         (out, app_value)
@@ -254,7 +255,8 @@ impl Propagation {
                 .single_traceparent()
                 .and_then(|v| TraceParent::parse(v).ok())
             {
-                let tracestate = g.tracestates().and_then(w3c::parse_tracestate);
+                let mut buf = [&b""[..]; MAX_TRACESTATE_HEADERS];
+                let tracestate = g.tracestates(&mut buf).and_then(w3c::parse_tracestate);
                 out.join_traceparent(tp, tracestate);
                 return out;
             }
