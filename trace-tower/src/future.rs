@@ -58,23 +58,20 @@ where
         let mut this = self.project();
         let _span_guard = this.span.enter();
         let panic_guard = PanicGuard(this.span);
-        let poll = this.inner.as_mut().poll(cx);
+        let mut poll = this.inner.as_mut().poll(cx);
         std::mem::forget(panic_guard);
-        let result = match poll {
-            Poll::Pending => return Poll::Pending,
-            Poll::Ready(result) => result,
-        };
-        match &result {
-            Ok(response) => record_status(this.span, response.status()),
-            Err(error) => record_error(this.span, error),
-        }
-        let mut result = result;
-        if let (Ok(response), Some(header)) = (&mut result, this.echo.take()) {
-            if let Some(ctx) = this.inner.context() {
-                header.apply(response, ctx);
+        // The outcome is recorded and the id echoed in place: the response is not moved.
+        match &mut poll {
+            Poll::Pending => {}
+            Poll::Ready(Ok(response)) => {
+                record_status(this.span, response.status());
+                if let (Some(echo), Some(ctx)) = (this.echo.take(), this.inner.context()) {
+                    echo.apply(response, ctx);
+                }
             }
+            Poll::Ready(Err(error)) => record_error(this.span, error),
         }
-        Poll::Ready(result)
+        poll
     }
 }
 

@@ -28,6 +28,8 @@ pub(crate) struct Gathered<'a> {
     b3_parent: Option<&'a [u8]>,
     b3_sampled: Option<&'a [u8]>,
     b3_flags: Option<&'a [u8]>,
+    /// Any B3 header (single or multi) was seen.
+    b3_seen: bool,
 }
 
 impl<'a> Gathered<'a> {
@@ -75,6 +77,7 @@ impl<'a> Gathered<'a> {
             b3_parent: None,
             b3_sampled: None,
             b3_flags: None,
+            b3_seen: false,
         }
     }
 
@@ -105,12 +108,7 @@ impl<'a> Gathered<'a> {
 
     /// True when any B3 header (single or multi) was seen.
     pub(crate) fn has_b3(&self) -> bool {
-        self.b3.is_some()
-            || self.b3_trace.is_some()
-            || self.b3_span.is_some()
-            || self.b3_parent.is_some()
-            || self.b3_sampled.is_some()
-            || self.b3_flags.is_some()
+        self.b3_seen
     }
 
     /// Keeps `value` when `name` is one of ours; true when it is the application id header.
@@ -141,7 +139,8 @@ impl<'a> Gathered<'a> {
             10 if is(X_B3_FLAGS) => &mut self.b3_flags,
             11 if is(TRACEPARENT) => {
                 self.traceparent_count = self.traceparent_count.saturating_add(1);
-                &mut self.traceparent
+                self.traceparent.get_or_insert(value);
+                return false;
             }
             11 if is(X_B3_SPAN_ID) => &mut self.b3_span,
             12 if is(X_B3_TRACE_ID) => &mut self.b3_trace,
@@ -149,6 +148,8 @@ impl<'a> Gathered<'a> {
             17 if is(X_B3_PARENT_SPAN_ID) => &mut self.b3_parent,
             _ => return false,
         };
+        // Every slot left is a B3 one.
+        self.b3_seen = true;
         slot.get_or_insert(value);
         false
     }
@@ -224,6 +225,21 @@ mod tests {
         assert!(g.has_b3());
         let none = Gathered::scan([("accept", "x")].as_slice(), None).unwrap();
         assert!(!none.has_b3());
+        let w3c_only = [("traceparent", "t"), ("tracestate", "s")];
+        assert!(!Gathered::scan(w3c_only.as_slice(), None).unwrap().has_b3());
+        for name in [
+            "b3",
+            "X-B3-Flags",
+            "x-b3-sampled",
+            "x-b3-spanid",
+            "x-b3-parentspanid",
+        ] {
+            let one = [(name, "1")];
+            assert!(
+                Gathered::scan(one.as_slice(), None).unwrap().has_b3(),
+                "{name}"
+            );
+        }
     }
 
     #[test]
