@@ -1,5 +1,6 @@
 //! The sampling decision: what the caller sent, and what this service decides.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
 use crate::TraceId;
@@ -95,7 +96,11 @@ static GLOBAL: RwLock<Option<Arc<dyn Sampler>>> = RwLock::new(None);
 pub fn set_global_sampler(sampler: Arc<dyn Sampler>) {
     let mut slot = GLOBAL.write().unwrap_or_else(|e| e.into_inner());
     *slot = Some(sampler);
+    GLOBAL_SET.store(true, Ordering::Release);
 }
+
+/// True once a sampler was set: until then [`global_sampler`] does not touch the lock.
+static GLOBAL_SET: AtomicBool = AtomicBool::new(false);
 
 /// The process-wide sampler ([`FollowUpstream`] until one is set).
 ///
@@ -104,6 +109,9 @@ pub fn set_global_sampler(sampler: Arc<dyn Sampler>) {
 /// let _ = s.should_sample(trace_context::TraceId::random(), trace_context::Sampling::Deferred);
 /// ```
 pub fn global_sampler() -> Arc<dyn Sampler> {
+    if !GLOBAL_SET.load(Ordering::Acquire) {
+        return Arc::clone(default_sampler());
+    }
     let slot = GLOBAL.read().unwrap_or_else(|e| e.into_inner());
     match &*slot {
         Some(s) => Arc::clone(s),
