@@ -178,37 +178,41 @@ fn hex8(x: u64) -> Option<u32> {
     Some(v as u32)
 }
 
-/// The `n` bytes at `start`, big-endian, in the low bytes of a `u64` (`n` at most 8; bytes out
-/// of range read as 0, which is no hex digit).
+/// The eight bytes at `at` of a fixed-size text, big-endian (the first byte highest).
 #[inline]
-fn be_bytes(b: &[u8], start: usize) -> u64 {
-    let mut buf = [0u8; 8];
-    if let Some(src) = b.get(start..start + 8) {
-        buf.copy_from_slice(src);
-    }
-    u64::from_be_bytes(buf)
+fn word<const N: usize>(a: &[u8; N], at: usize) -> u64 {
+    u64::from_be_bytes([
+        a[at],
+        a[at + 1],
+        a[at + 2],
+        a[at + 3],
+        a[at + 4],
+        a[at + 5],
+        a[at + 6],
+        a[at + 7],
+    ])
 }
 
-/// Sixteen hex digits at `start`.
+/// Sixteen hex digits at `at` of a fixed-size text.
 #[inline]
-fn hex16(b: &[u8], start: usize) -> Option<u64> {
-    let hi = hex8(be_bytes(b, start))?;
-    let lo = hex8(be_bytes(b, start + 8))?;
+fn hex16<const N: usize>(a: &[u8; N], at: usize) -> Option<u64> {
+    let hi = hex8(word(a, at))?;
+    let lo = hex8(word(a, at + 8))?;
     Some((u64::from(hi) << 32) | u64::from(lo))
 }
 
-/// A hyphenated UUID (`8-4-4-4-12`, 36 bytes): the hyphens are checked, the 32 digits decoded
-/// eight at a time (the 4-digit groups two by two).
+/// A hyphenated UUID (`8-4-4-4-12`): the hyphens are checked, the 32 digits decoded eight at
+/// a time (the 4-digit groups two by two).
 #[inline]
-fn parse_uuid(b: &[u8]) -> Option<u128> {
-    if b.len() != 36 || b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
+fn parse_uuid(a: &[u8; 36]) -> Option<u128> {
+    if a[8] != b'-' || a[13] != b'-' || a[18] != b'-' || a[23] != b'-' {
         return None;
     }
-    let four = |start: usize| be_bytes(b, start) >> 32;
-    let g0 = hex8(be_bytes(b, 0))?;
+    let four = |at: usize| word(a, at) >> 32;
+    let g0 = hex8(word(a, 0))?;
     let g1 = hex8((four(9) << 32) | four(14))?;
     let g2 = hex8((four(19) << 32) | four(24))?;
-    let g3 = hex8(be_bytes(b, 28))?;
+    let g3 = hex8(word(a, 28))?;
     let hi = (u64::from(g0) << 32) | u64::from(g1);
     let lo = (u64::from(g2) << 32) | u64::from(g3);
     Some((u128::from(hi) << 64) | u128::from(lo))
@@ -326,14 +330,17 @@ impl TraceId {
     pub fn parse_bytes(b: &[u8]) -> Result<TraceId, IdError> {
         // Fast path: one table look-up per digit and one check at the end; the error (which
         // digit, which hyphen) is worked out by the slow path only when that check fails.
-        let v = match b.len() {
-            16 => hex16(b, 0).map(u128::from),
-            32 => match (hex16(b, 0), hex16(b, 16)) {
+        let v = if let Ok(a) = <&[u8; 16]>::try_from(b) {
+            hex16(a, 0).map(u128::from)
+        } else if let Ok(a) = <&[u8; 32]>::try_from(b) {
+            match (hex16(a, 0), hex16(a, 16)) {
                 (Some(hi), Some(lo)) => Some((u128::from(hi) << 64) | u128::from(lo)),
                 _ => None,
-            },
-            36 => parse_uuid(b),
-            n => return Err(IdError::Length(n)),
+            }
+        } else if let Ok(a) = <&[u8; 36]>::try_from(b) {
+            parse_uuid(a)
+        } else {
+            return Err(IdError::Length(b.len()));
         };
         match v {
             Some(v) => TraceId::from_u128(v).ok_or(IdError::Zero),
