@@ -112,6 +112,33 @@ impl Context {
         }
     }
 
+    /// The context of a server span (what [`crate::codec::Extracted::server_context`] builds),
+    /// made in one step: no builder moves.
+    #[inline]
+    pub(crate) fn server(
+        trace_id: TraceId,
+        sampling: Sampling,
+        random_trace_id: bool,
+        remote: Option<(SpanId, Option<Arc<str>>)>,
+        app_trace_id: Option<AppTraceId>,
+    ) -> Context {
+        let (parent_span_id, tracestate) = match remote {
+            Some((span_id, tracestate)) => (Some(span_id), tracestate),
+            None => (None, None),
+        };
+        Context(Arc::new(Inner {
+            trace_id,
+            span_id: SpanId::random(),
+            remote_parent: parent_span_id.is_some(),
+            parent_span_id,
+            app_trace_id,
+            sampling,
+            random_trace_id,
+            tracestate,
+            fields: None,
+        }))
+    }
+
     /// A new trace: a fresh trace id from the default generator, decided by the global sampler.
     ///
     /// ```

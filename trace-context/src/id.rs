@@ -152,6 +152,72 @@ const LOWER_HEX: [u8; 256] = {
     t
 };
 
+/// Eight hex digits (any case), packed big-endian in a `u64` (the first digit in the high
+/// byte), decoded eight at a time ("SIMD within a register"): `None` unless every byte is
+/// `0-9`, `a-f` or `A-F`.
+#[inline]
+fn hex8(x: u64) -> Option<u32> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Bit 7 of each byte: set when that byte is at least `lo`. Exact for bytes below 0x80
+    // (checked first): adding `0x80 - lo` never carries into the next byte.
+    let at_least = |v: u64, lo: u8| v.wrapping_add(ONES * u64::from(0x80 - lo)) & HIGH;
+    let in_range = |v: u64, lo: u8, hi: u8| at_least(v, lo) & !at_least(v, hi + 1);
+    let digit = in_range(x, b'0', b'9');
+    // `| 0x20` lowercases letters (and moves no other byte into `a-f`).
+    let letter = in_range(x | (ONES * 0x20), b'a', b'f');
+    if x & HIGH != 0 || (digit | letter) != HIGH {
+        return None;
+    }
+    // Digit values: the low nibble, plus 9 for letters (`a` = 0x61, `A` = 0x41 -> 1 + 9).
+    let v = (x & (ONES * 0x0f)) + (letter >> 7) * 9;
+    // Pack the eight nibbles: pairs into bytes, bytes into 16-bit, 16-bit into 32-bit.
+    let v = (v | (v >> 4)) & 0x00ff_00ff_00ff_00ff;
+    let v = (v | (v >> 8)) & 0x0000_ffff_0000_ffff;
+    let v = (v | (v >> 16)) & 0x0000_0000_ffff_ffff;
+    Some(v as u32)
+}
+
+/// The eight bytes at `at` of a fixed-size text, big-endian (the first byte highest).
+#[inline]
+fn word<const N: usize>(a: &[u8; N], at: usize) -> u64 {
+    u64::from_be_bytes([
+        a[at],
+        a[at + 1],
+        a[at + 2],
+        a[at + 3],
+        a[at + 4],
+        a[at + 5],
+        a[at + 6],
+        a[at + 7],
+    ])
+}
+
+/// Sixteen hex digits at `at` of a fixed-size text.
+#[inline]
+fn hex16<const N: usize>(a: &[u8; N], at: usize) -> Option<u64> {
+    let hi = hex8(word(a, at))?;
+    let lo = hex8(word(a, at + 8))?;
+    Some((u64::from(hi) << 32) | u64::from(lo))
+}
+
+/// A hyphenated UUID (`8-4-4-4-12`): the hyphens are checked, the 32 digits decoded eight at
+/// a time (the 4-digit groups two by two).
+#[inline]
+fn parse_uuid(a: &[u8; 36]) -> Option<u128> {
+    if a[8] != b'-' || a[13] != b'-' || a[18] != b'-' || a[23] != b'-' {
+        return None;
+    }
+    let four = |at: usize| word(a, at) >> 32;
+    let g0 = hex8(word(a, 0))?;
+    let g1 = hex8((four(9) << 32) | four(14))?;
+    let g2 = hex8((four(19) << 32) | four(24))?;
+    let g3 = hex8(word(a, 28))?;
+    let hi = (u64::from(g0) << 32) | u64::from(g1);
+    let lo = (u64::from(g2) << 32) | u64::from(g3);
+    Some((u128::from(hi) << 64) | u128::from(lo))
+}
+
 /// Up to 16 lowercase hex digits into a `u64`: one table look-up per digit, no branch per digit
 /// (the invalid marker's high bit is collected and checked once).
 #[inline]
@@ -262,22 +328,44 @@ impl TraceId {
     /// assert!(trace_context::TraceId::parse_bytes(b"00000000000000000000000000000001").is_ok());
     /// ```
     pub fn parse_bytes(b: &[u8]) -> Result<TraceId, IdError> {
+        // Fast path: one table look-up per digit and one check at the end; the error (which
+        // digit, which hyphen) is worked out by the slow path only when that check fails.
+        let v = if let Ok(a) = <&[u8; 16]>::try_from(b) {
+            hex16(a, 0).map(u128::from)
+        } else if let Ok(a) = <&[u8; 32]>::try_from(b) {
+            match (hex16(a, 0), hex16(a, 16)) {
+                (Some(hi), Some(lo)) => Some((u128::from(hi) << 64) | u128::from(lo)),
+                _ => None,
+            }
+        } else if let Ok(a) = <&[u8; 36]>::try_from(b) {
+            parse_uuid(a)
+        } else {
+            return Err(IdError::Length(b.len()));
+        };
+        match v {
+            Some(v) => TraceId::from_u128(v).ok_or(IdError::Zero),
+            None => Err(Self::parse_error(b)),
+        }
+    }
+
+    /// Why [`TraceId::parse_bytes`] refused a text of a valid length (the slow path).
+    #[cold]
+    fn parse_error(b: &[u8]) -> IdError {
         let v = match b.len() {
-            32 | 16 => parse_hex(b, 0)?,
             36 => {
                 if b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
-                    return Err(IdError::Hyphen);
+                    return IdError::Hyphen;
                 }
-                let mut v = parse_hex(&b[0..8], 0)?;
-                for (start, end) in [(9, 13), (14, 18), (19, 23), (24, 36)] {
-                    let part = parse_hex(&b[start..end], start)?;
-                    v = (v << (4 * (end - start))) | part;
-                }
-                v
+                [(0, 8), (9, 13), (14, 18), (19, 23), (24, 36)]
+                    .iter()
+                    .try_for_each(|&(start, end)| parse_hex(&b[start..end], start).map(drop))
             }
-            n => return Err(IdError::Length(n)),
+            _ => parse_hex(b, 0).map(drop),
         };
-        TraceId::from_u128(v).ok_or(IdError::Zero)
+        match v {
+            Err(e) => e,
+            Ok(()) => IdError::Zero,
+        }
     }
 
     /// 32 lowercase hex digits, without allocating.
@@ -484,6 +572,79 @@ mod tests {
             }
             v[0] = b'1';
             assert!(parse_lower_hex(&v, 32).is_some());
+        }
+    }
+
+    /// The digit-by-digit parser `parse_bytes` had before its branch-free fast path.
+    fn reference_parse(b: &[u8]) -> Result<TraceId, IdError> {
+        let v = match b.len() {
+            32 | 16 => parse_hex(b, 0)?,
+            36 => {
+                if b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
+                    return Err(IdError::Hyphen);
+                }
+                let mut v = parse_hex(&b[0..8], 0)?;
+                for (start, end) in [(9, 13), (14, 18), (19, 23), (24, 36)] {
+                    let part = parse_hex(&b[start..end], start)?;
+                    v = (v << (4 * (end - start))) | part;
+                }
+                v
+            }
+            n => return Err(IdError::Length(n)),
+        };
+        TraceId::from_u128(v).ok_or(IdError::Zero)
+    }
+
+    #[test]
+    fn fast_parser_agrees_with_the_digit_by_digit_reference() {
+        let mut inputs: Vec<Vec<u8>> = Vec::new();
+        for _ in 0..50 {
+            let u = uuid::Uuid::new_v4();
+            inputs.push(u.hyphenated().to_string().into_bytes());
+            inputs.push(u.hyphenated().to_string().to_uppercase().into_bytes());
+            inputs.push(u.simple().to_string().into_bytes());
+            inputs.push(u.simple().to_string().as_bytes()[16..].to_vec());
+        }
+        inputs.push(b"0123456789abcdefABCDEF0123456789".to_vec());
+        inputs.push(vec![b'0'; 32]);
+        inputs.push(vec![b'0'; 16]);
+        inputs.push(b"00000000-0000-0000-0000-000000000000".to_vec());
+        let mut mutated = Vec::new();
+        for input in &inputs {
+            for i in 0..input.len() {
+                for bad in [
+                    b'g', b'G', b'-', b' ', 0, 0x80, 0xff, b'/', b':', b'@', b'`', b'0', b'F',
+                ] {
+                    let mut m = input.clone();
+                    m[i] = bad;
+                    mutated.push(m);
+                }
+            }
+        }
+        inputs.extend(mutated);
+        // Every byte value at the first, a middle and the last position of each form.
+        for form in [
+            "5f0c6a7e-1b2d-4c3e-9f4a-6b7c8d9e0f1a",
+            "5f0c6a7e1b2d4c3e9f4a6b7c8d9e0f1a",
+            "9f4a6b7c8d9e0f1a",
+        ] {
+            for i in [0, 7, 8, 9, 12, 13, 14, 15, 16, 23, 24, 27, 28, 31, 35] {
+                for byte in 0..=255u8 {
+                    let mut m = form.as_bytes().to_vec();
+                    if let Some(slot) = m.get_mut(i) {
+                        *slot = byte;
+                        inputs.push(m);
+                    }
+                }
+            }
+        }
+        for input in &inputs {
+            assert_eq!(
+                TraceId::parse_bytes(input),
+                reference_parse(input),
+                "{:?}",
+                String::from_utf8_lossy(input)
+            );
         }
     }
 

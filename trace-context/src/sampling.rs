@@ -1,6 +1,7 @@
 //! The sampling decision: what the caller sent, and what this service decides.
 
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use crate::TraceId;
 
@@ -95,7 +96,11 @@ static GLOBAL: RwLock<Option<Arc<dyn Sampler>>> = RwLock::new(None);
 pub fn set_global_sampler(sampler: Arc<dyn Sampler>) {
     let mut slot = GLOBAL.write().unwrap_or_else(|e| e.into_inner());
     *slot = Some(sampler);
+    GLOBAL_SET.store(true, Ordering::Release);
 }
+
+/// True once a sampler was set: until then [`global_sampler`] does not touch the lock.
+static GLOBAL_SET: AtomicBool = AtomicBool::new(false);
 
 /// The process-wide sampler ([`FollowUpstream`] until one is set).
 ///
@@ -104,11 +109,20 @@ pub fn set_global_sampler(sampler: Arc<dyn Sampler>) {
 /// let _ = s.should_sample(trace_context::TraceId::random(), trace_context::Sampling::Deferred);
 /// ```
 pub fn global_sampler() -> Arc<dyn Sampler> {
+    if !GLOBAL_SET.load(Ordering::Acquire) {
+        return Arc::clone(default_sampler());
+    }
     let slot = GLOBAL.read().unwrap_or_else(|e| e.into_inner());
     match &*slot {
         Some(s) => Arc::clone(s),
-        None => Arc::new(FollowUpstream),
+        None => Arc::clone(default_sampler()),
     }
+}
+
+/// The [`FollowUpstream`] handed out while no sampler is set: allocated once, not per call.
+fn default_sampler() -> &'static Arc<dyn Sampler> {
+    static DEFAULT: OnceLock<Arc<dyn Sampler>> = OnceLock::new();
+    DEFAULT.get_or_init(|| Arc::new(FollowUpstream))
 }
 
 /// Takes the decision for a trace entering this service: B3 debug stays debug, otherwise the

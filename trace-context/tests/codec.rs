@@ -698,3 +698,86 @@ fn only_built_in_generators_flag_minted_ids_as_random() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The `http::HeaderMap` entry point a server uses gives what `extract` gives
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn extract_header_map_agrees_with_extract() {
+    let app_uuid = "5F0C6A7E-1b2d-4c3e-9f4a-6b7c8d9e0f1a";
+    let cases: Vec<Vec<(&str, &str)>> = vec![
+        vec![],
+        vec![("accept", "*/*"), ("user-agent", "curl/8")],
+        vec![("x-app-trace-id", app_uuid)],
+        vec![
+            ("x-app-trace-id", "web-1716268000123-42"),
+            ("x-app-trace-id", "second"),
+        ],
+        vec![("x-app-trace-id", "not valid"), ("traceparent", VALID_TP)],
+        vec![("x-app-trace-id", "a"), ("x-request-id", "req-7")],
+        vec![
+            ("traceparent", VALID_TP),
+            ("tracestate", "a=1"),
+            ("tracestate", "b=2"),
+        ],
+        vec![("traceparent", VALID_TP), ("traceparent", VALID_TP)],
+        vec![(
+            "traceparent",
+            "00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01",
+        )],
+        vec![("b3", "0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-d")],
+        vec![
+            ("x-b3-traceid", "a3ce929d0e0e4736"),
+            ("x-b3-spanid", "00f067aa0ba902b7"),
+            ("x-b3-sampled", "0"),
+            ("x-app-trace-id", "order-9"),
+        ],
+        vec![("x-b3-flags", "1")],
+        vec![("traceparent", "garbage"), ("b3", "1")],
+    ];
+    let mut many_states: Vec<(&str, &str)> = vec![("traceparent", VALID_TP)];
+    many_states.extend(std::iter::repeat_n(("tracestate", "k=v"), 9));
+    let mut cases = cases;
+    cases.push(many_states);
+    let configs = [
+        Propagation::default(),
+        Propagation::default().b3_off(),
+        Propagation::default().w3c(false),
+        Propagation::default().app_id(false),
+        Propagation::default().app_header("X-Request-Id"),
+        Propagation::default().max_app_id_len(10),
+    ];
+    for headers in &cases {
+        let mut map = http::HeaderMap::new();
+        for (name, value) in headers {
+            map.append(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                http::HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        for config in &configs {
+            let want = config.extract(headers.as_slice());
+            let (got, received) = config.extract_header_map(&map);
+            assert_eq!(
+                format!("{got:?}"),
+                format!("{want:?}"),
+                "{headers:?} {config:?}"
+            );
+            assert_eq!(
+                format!("{:?}", config.extract(&map)),
+                format!("{want:?}"),
+                "{headers:?} {config:?}"
+            );
+            // The received header is handed back exactly when its value was accepted.
+            match (&got.app_trace_id, config.app_header_name()) {
+                (Some(app), Some(name)) => {
+                    let received = received.expect("the accepted header");
+                    assert_eq!(received, map.get(name).unwrap());
+                    assert_eq!(received.as_bytes(), app.as_str().as_bytes());
+                }
+                _ => assert!(received.is_none(), "{headers:?} {config:?}"),
+            }
+        }
+    }
+}

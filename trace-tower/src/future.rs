@@ -6,11 +6,12 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
-use http::{HeaderName, HeaderValue, Response};
+use http::Response;
 use pin_project::pin_project;
 use trace_context::{Context, WithContext, WithContextFuture};
 use tracing::Span;
 
+use crate::echo::Echo;
 use crate::span::{record_error, record_panic, record_status};
 
 /// The future returned by [`TraceService`](crate::TraceService).
@@ -36,12 +37,6 @@ pub struct ResponseFuture<F> {
     echo: Option<Echo>,
 }
 
-/// The response header to set, and its value when it is the received one.
-pub(crate) struct Echo {
-    pub(crate) name: HeaderName,
-    pub(crate) value: Option<HeaderValue>,
-}
-
 impl<F: Future> ResponseFuture<F> {
     pub(crate) fn new(inner: F, ctx: Context, span: Span, echo: Option<Echo>) -> Self {
         ResponseFuture {
@@ -63,41 +58,21 @@ where
         let mut this = self.project();
         let _span_guard = this.span.enter();
         let panic_guard = PanicGuard(this.span);
-        let poll = this.inner.as_mut().poll(cx);
+        let mut poll = this.inner.as_mut().poll(cx);
         std::mem::forget(panic_guard);
-        let result = match poll {
-            Poll::Pending => return Poll::Pending,
-            Poll::Ready(result) => result,
-        };
-        match &result {
-            Ok(response) => record_status(this.span, response.status()),
-            Err(error) => record_error(this.span, error),
-        }
-        let mut result = result;
-        if let (Ok(response), Some(header)) = (&mut result, this.echo.take()) {
-            if let Some(ctx) = this.inner.context() {
-                echo(response, header, ctx);
+        // The outcome is recorded and the id echoed in place: the response is not moved.
+        match &mut poll {
+            Poll::Pending => {}
+            Poll::Ready(Ok(response)) => {
+                record_status(this.span, response.status());
+                if let (Some(echo), Some(ctx)) = (this.echo.take(), this.inner.context()) {
+                    echo.apply(response, ctx);
+                }
             }
+            Poll::Ready(Err(error)) => record_error(this.span, error),
         }
-        Poll::Ready(result)
+        poll
     }
-}
-
-/// Sets the id on the response unless the handler already set that header.
-fn echo<B>(response: &mut Response<B>, header: Echo, ctx: &Context) {
-    if response.headers().contains_key(&header.name) {
-        return;
-    }
-    // The application id was validated (visible ASCII only) and the trace id is hex, so the
-    // conversion cannot fail; if it ever did, the header is left out rather than forged.
-    let value = match header.value {
-        Some(received) => received,
-        None => match HeaderValue::from_str(&ctx.app_id_text()) {
-            Ok(value) => value,
-            Err(_) => return,
-        },
-    };
-    response.headers_mut().insert(header.name, value);
 }
 
 /// Marks the span as failed when the inner future panics while being polled (the guard is

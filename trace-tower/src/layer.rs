@@ -154,10 +154,12 @@ impl TraceLayer {
 }
 
 fn echo_header(propagation: &Propagation) -> HeaderName {
-    propagation
-        .app_header_name()
-        .and_then(|n| HeaderName::from_bytes(n.as_bytes()).ok())
-        .unwrap_or_else(|| HeaderName::from_static(DEFAULT_ECHO_HEADER))
+    // The default name is a static one: cloning it per request copies a pointer.
+    match propagation.app_header_name() {
+        Some(DEFAULT_ECHO_HEADER) | None => HeaderName::from_static(DEFAULT_ECHO_HEADER),
+        Some(n) => HeaderName::from_bytes(n.as_bytes())
+            .unwrap_or_else(|_| HeaderName::from_static(DEFAULT_ECHO_HEADER)),
+    }
 }
 
 impl<S> Layer<S> for TraceLayer {

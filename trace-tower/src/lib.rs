@@ -44,6 +44,7 @@
 //! context stay in step (trace-log's initialiser does it for you).
 #![deny(missing_docs)]
 
+mod echo;
 mod future;
 mod layer;
 mod service;

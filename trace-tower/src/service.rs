@@ -4,11 +4,12 @@ use std::fmt::{self, Display};
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
-use http::{HeaderName, HeaderValue, Request, Response};
+use http::{HeaderValue, Request, Response};
 use tower_service::Service;
 use trace_context::{global_sampler, Context};
 
-use crate::future::{Echo, ResponseFuture};
+use crate::echo::Echo;
+use crate::future::ResponseFuture;
 use crate::layer::Config;
 use crate::span::server_span;
 
@@ -82,18 +83,20 @@ impl<S> TraceService<S> {
         self.inner
     }
 
-    /// The request's context, decided from its headers.
-    fn context_for(&self, headers: &http::HeaderMap) -> Context {
+    /// The request's context, decided from its headers, and the received application id
+    /// header when it was accepted as is (echoing it shares its bytes instead of copying them).
+    fn context_for<'a>(&self, headers: &'a http::HeaderMap) -> (Context, Option<&'a HeaderValue>) {
         let config = &*self.config;
-        let extracted = config.propagation.extract(headers);
+        let (extracted, received) = config.propagation.extract_header_map(headers);
         if let Some(reason) = &extracted.app_trace_id_rejected {
             // The reason names the position and byte, never the received value.
             tracing::debug!(%reason, "discarded an invalid application trace id");
         }
-        match &config.sampler {
+        let ctx = match &config.sampler {
             Some(sampler) => extracted.server_context(&config.generator, &**sampler),
             None => extracted.server_context(&config.generator, &*global_sampler()),
-        }
+        };
+        (ctx, received)
     }
 }
 
@@ -111,29 +114,22 @@ where
     }
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
-        let ctx = self.context_for(req.headers());
+        let (ctx, received) = self.context_for(req.headers());
+        let echo = self.config.echo.as_ref().map(|name| Echo {
+            received: received.cloned(),
+            name: name.clone(),
+        });
         let _ctx_guard = ctx.enter();
         let span = server_span(&req, &self.config, &ctx);
         // Entered so that work done synchronously inside `call` (routing, extractors that
         // run eagerly) is inside the span and the context too.
-        let echo = self.config.echo.as_ref().map(|name| Echo {
-            value: received_app_id(&req, name, &ctx),
-            name: name.clone(),
-        });
         let inner = {
             let _span_guard = span.enter();
             self.inner.call(req)
         };
-        ResponseFuture::new(inner, ctx.clone(), span, echo)
+        // The guard holds its own clone; this one moves into the future.
+        ResponseFuture::new(inner, ctx, span, echo)
     }
-}
-
-/// The received application id header, when it was accepted as is: echoing it shares its
-/// bytes instead of copying them.
-fn received_app_id<B>(req: &Request<B>, name: &HeaderName, ctx: &Context) -> Option<HeaderValue> {
-    let app = ctx.app_trace_id()?;
-    let value = req.headers().get(name)?;
-    (value.as_bytes() == app.as_str().as_bytes()).then(|| value.clone())
 }
 
 impl<S: fmt::Debug> fmt::Debug for TraceService<S> {

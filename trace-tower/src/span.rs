@@ -24,48 +24,54 @@ const MAX_ERROR_TEXT: usize = 512;
 /// field).
 pub(crate) fn server_span<B>(req: &Request<B>, config: &Config, ctx: &Context) -> Span {
     // Everything known now is given at creation: recording fields one by one afterwards makes
-    // formatting layers re-render the span each time.
-    let info = FrameworkInfo::of(req);
+    // formatting layers re-render the span each time. The values are only computed when the
+    // span is enabled.
     tracing::info_span!(
         SERVER_SPAN_NAME,
         span.kind = "server",
         service.name = config.service_name.as_deref(),
         http.method = %req.method(),
         http.path = req.uri().path(),
-        http.route = info.route,
+        http.route = framework::route(req),
         http.status_code = Empty,
         error = Empty,
         app.trace_id = ctx.app_trace_id().map(|a| a.as_str()),
-        net.peer.ip = info.peer.map(|p| tracing::field::display(p.ip())),
-        net.peer.port = info.peer.map(|p| p.port()),
+        net.peer.ip = framework::peer(req).map(|p| tracing::field::display(p.ip())),
+        net.peer.port = framework::peer(req).map(|p| p.port()),
     )
 }
 
 /// What the web framework put in the request's extensions.
-struct FrameworkInfo<'a> {
-    route: Option<&'a str>,
-    peer: Option<std::net::SocketAddr>,
-}
+mod framework {
+    use http::Request;
+    use std::net::SocketAddr;
 
-impl<'a> FrameworkInfo<'a> {
+    /// The matched route (axum's `MatchedPath`).
     #[cfg(feature = "axum")]
-    fn of<B>(req: &'a Request<B>) -> Self {
-        use axum::extract::{ConnectInfo, MatchedPath};
-        let ext = req.extensions();
-        FrameworkInfo {
-            route: ext.get::<MatchedPath>().map(MatchedPath::as_str),
-            peer: ext
-                .get::<ConnectInfo<std::net::SocketAddr>>()
-                .map(|ConnectInfo(peer)| *peer),
-        }
+    pub(super) fn route<B>(req: &Request<B>) -> Option<&str> {
+        use axum::extract::MatchedPath;
+        req.extensions()
+            .get::<MatchedPath>()
+            .map(MatchedPath::as_str)
+    }
+
+    /// The peer's address (axum's `ConnectInfo`).
+    #[cfg(feature = "axum")]
+    pub(super) fn peer<B>(req: &Request<B>) -> Option<SocketAddr> {
+        use axum::extract::ConnectInfo;
+        req.extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(peer)| *peer)
     }
 
     #[cfg(not(feature = "axum"))]
-    fn of<B>(_req: &'a Request<B>) -> Self {
-        FrameworkInfo {
-            route: None,
-            peer: None,
-        }
+    pub(super) fn route<B>(_req: &Request<B>) -> Option<&str> {
+        None
+    }
+
+    #[cfg(not(feature = "axum"))]
+    pub(super) fn peer<B>(_req: &Request<B>) -> Option<SocketAddr> {
+        None
     }
 }
 

@@ -11,7 +11,7 @@ use super::Extractor;
 
 /// More `tracestate` headers than this and the extraction ignores `tracestate` (it keeps one
 /// more so the caller can tell).
-const MAX_TRACESTATE_HEADERS: usize = 8;
+pub(crate) const MAX_TRACESTATE_HEADERS: usize = 8;
 
 /// The propagation headers of one request.
 pub(crate) struct Gathered<'a> {
@@ -19,7 +19,8 @@ pub(crate) struct Gathered<'a> {
     app: Option<&'a [u8]>,
     traceparent: Option<&'a [u8]>,
     traceparent_count: u8,
-    tracestate: [&'a [u8]; MAX_TRACESTATE_HEADERS + 1],
+    /// `None`-initialised (all zero bytes): cheaper to set up than empty slices.
+    tracestate: [Option<&'a [u8]>; MAX_TRACESTATE_HEADERS + 1],
     tracestate_count: usize,
     b3: Option<&'a [u8]>,
     b3_trace: Option<&'a [u8]>,
@@ -27,6 +28,8 @@ pub(crate) struct Gathered<'a> {
     b3_parent: Option<&'a [u8]>,
     b3_sampled: Option<&'a [u8]>,
     b3_flags: Option<&'a [u8]>,
+    /// Any B3 header (single or multi) was seen.
+    b3_seen: bool,
 }
 
 impl<'a> Gathered<'a> {
@@ -35,12 +38,38 @@ impl<'a> Gathered<'a> {
         carrier: &'a E,
         app_name: Option<&'a str>,
     ) -> Option<Gathered<'a>> {
-        let mut g = Gathered {
+        let mut g = Gathered::new(app_name);
+        carrier
+            .for_each_header(&mut |name, value| {
+                g.add::<false>(name, value);
+            })
+            .then_some(g)
+    }
+
+    /// [`Gathered::scan`] of an `http::HeaderMap` (whose names are lowercase) into `self` (a
+    /// [`Gathered::new`]), with no callback per header; returns the first application id
+    /// header's `HeaderValue` itself.
+    #[inline]
+    pub(crate) fn scan_header_map(
+        &mut self,
+        map: &'a http::HeaderMap,
+    ) -> Option<&'a http::HeaderValue> {
+        let mut app_value = None;
+        for (name, value) in map {
+            if self.add::<true>(name.as_str(), value.as_bytes()) && app_value.is_none() {
+                app_value = Some(value);
+            }
+        }
+        app_value
+    }
+
+    pub(crate) fn new(app_name: Option<&'a str>) -> Gathered<'a> {
+        Gathered {
             app_name,
             app: None,
             traceparent: None,
             traceparent_count: 0,
-            tracestate: [b""; MAX_TRACESTATE_HEADERS + 1],
+            tracestate: [None; MAX_TRACESTATE_HEADERS + 1],
             tracestate_count: 0,
             b3: None,
             b3_trace: None,
@@ -48,51 +77,81 @@ impl<'a> Gathered<'a> {
             b3_parent: None,
             b3_sampled: None,
             b3_flags: None,
-        };
-        carrier
-            .for_each_header(&mut |name, value| g.add(name, value))
-            .then_some(g)
+            b3_seen: false,
+        }
+    }
+
+    /// The first application id header's value.
+    pub(crate) fn app(&self) -> Option<&'a [u8]> {
+        self.app
+    }
+
+    /// The `traceparent` value when exactly one header came (two or more are invalid).
+    pub(crate) fn single_traceparent(&self) -> Option<&'a [u8]> {
+        self.traceparent.filter(|_| self.traceparent_count == 1)
+    }
+
+    /// The `tracestate` values (`None` when more than [`MAX_TRACESTATE_HEADERS`] came), in
+    /// a buffer of the caller's.
+    pub(crate) fn tracestates<'b>(
+        &self,
+        buf: &'b mut [&'a [u8]; MAX_TRACESTATE_HEADERS],
+    ) -> Option<&'b [&'a [u8]]> {
+        if self.tracestate_count > MAX_TRACESTATE_HEADERS {
+            return None;
+        }
+        for (slot, value) in buf.iter_mut().zip(self.tracestate.iter().flatten()) {
+            *slot = value;
+        }
+        Some(&buf[..self.tracestate_count])
     }
 
     /// True when any B3 header (single or multi) was seen.
     pub(crate) fn has_b3(&self) -> bool {
-        self.b3.is_some()
-            || self.b3_trace.is_some()
-            || self.b3_span.is_some()
-            || self.b3_parent.is_some()
-            || self.b3_sampled.is_some()
-            || self.b3_flags.is_some()
+        self.b3_seen
     }
 
+    /// Keeps `value` when `name` is one of ours; true when it is the application id header.
+    /// `LOWER`: the carrier's names are known to be lowercase (compared as they are).
     #[inline]
-    fn add(&mut self, name: &str, value: &'a [u8]) {
-        let is = |known: &str| same_name(name, known);
+    fn add<const LOWER: bool>(&mut self, name: &str, value: &'a [u8]) -> bool {
+        let is = |known: &str| {
+            if LOWER {
+                name == known
+            } else {
+                same_name(name, known)
+            }
+        };
         if self.app_name.is_some_and(is) {
             self.app.get_or_insert(value);
-            return;
+            return true;
         }
         // Dispatch on the length first: most headers of a request are none of ours.
         let slot = match name.len() {
             2 if is(B3) => &mut self.b3,
             10 if is(TRACESTATE) => {
                 if self.tracestate_count < self.tracestate.len() {
-                    self.tracestate[self.tracestate_count] = value;
+                    self.tracestate[self.tracestate_count] = Some(value);
                     self.tracestate_count += 1;
                 }
-                return;
+                return false;
             }
             10 if is(X_B3_FLAGS) => &mut self.b3_flags,
             11 if is(TRACEPARENT) => {
                 self.traceparent_count = self.traceparent_count.saturating_add(1);
-                &mut self.traceparent
+                self.traceparent.get_or_insert(value);
+                return false;
             }
             11 if is(X_B3_SPAN_ID) => &mut self.b3_span,
             12 if is(X_B3_TRACE_ID) => &mut self.b3_trace,
             12 if is(X_B3_SAMPLED) => &mut self.b3_sampled,
             17 if is(X_B3_PARENT_SPAN_ID) => &mut self.b3_parent,
-            _ => return,
+            _ => return false,
         };
+        // Every slot left is a B3 one.
+        self.b3_seen = true;
         slot.get_or_insert(value);
+        false
     }
 }
 
@@ -105,7 +164,7 @@ fn same_name(name: &str, known: &str) -> bool {
 impl Extractor for Gathered<'_> {
     fn each<'b>(&'b self, name: &str, f: &mut dyn FnMut(&'b [u8])) {
         if name == TRACESTATE {
-            for v in &self.tracestate[..self.tracestate_count] {
+            for v in self.tracestate.iter().flatten() {
                 f(v);
             }
         } else if name == TRACEPARENT {
@@ -132,7 +191,7 @@ impl Extractor for Gathered<'_> {
             X_B3_SAMPLED => self.b3_sampled,
             X_B3_FLAGS => self.b3_flags,
             TRACEPARENT => self.traceparent,
-            TRACESTATE => self.tracestate[..self.tracestate_count].first().copied(),
+            TRACESTATE => self.tracestate[0],
             _ => None,
         }
     }
@@ -166,6 +225,21 @@ mod tests {
         assert!(g.has_b3());
         let none = Gathered::scan([("accept", "x")].as_slice(), None).unwrap();
         assert!(!none.has_b3());
+        let w3c_only = [("traceparent", "t"), ("tracestate", "s")];
+        assert!(!Gathered::scan(w3c_only.as_slice(), None).unwrap().has_b3());
+        for name in [
+            "b3",
+            "X-B3-Flags",
+            "x-b3-sampled",
+            "x-b3-spanid",
+            "x-b3-parentspanid",
+        ] {
+            let one = [(name, "1")];
+            assert!(
+                Gathered::scan(one.as_slice(), None).unwrap().has_b3(),
+                "{name}"
+            );
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::codec::b3::{self, B3Context};
-use crate::codec::gather::Gathered;
+use crate::codec::gather::{Gathered, MAX_TRACESTATE_HEADERS};
 use crate::codec::w3c::{self, TraceParent};
 use crate::codec::{Extractor, Injector};
 use crate::{
@@ -207,8 +207,70 @@ impl Propagation {
     /// ```
     pub fn extract<E: Extractor + ?Sized>(&self, carrier: &E) -> Extracted {
         match Gathered::scan(carrier, self.app_header) {
-            Some(gathered) => self.extract_from(&gathered, gathered.has_b3()),
+            Some(gathered) => self.extract_gathered(&gathered),
             None => self.extract_from(carrier, true),
+        }
+    }
+
+    /// [`Propagation::extract`] of an `http::HeaderMap`, also handing back the received
+    /// application id header when its value was accepted (it is the text of
+    /// `app_trace_id`), so that a server can echo it without looking it up again or copying
+    /// it. The result is the same as `extract(headers)`.
+    ///
+    /// ```
+    /// use trace_context::codec::Propagation;
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert("x-app-trace-id", "web-1716268000123-42".parse().unwrap());
+    /// let (got, received) = Propagation::default().extract_header_map(&headers);
+    /// assert_eq!(got.app_trace_id.unwrap().as_str(), "web-1716268000123-42");
+    /// assert_eq!(received, headers.get("x-app-trace-id"));
+    ///
+    /// headers.insert("x-app-trace-id", "not valid".parse().unwrap());
+    /// let (got, received) = Propagation::default().extract_header_map(&headers);
+    /// assert!(got.app_trace_id.is_none() && received.is_none());
+    /// ```
+    #[inline]
+    pub fn extract_header_map<'a>(
+        &self,
+        headers: &'a http::HeaderMap,
+    ) -> (Extracted, Option<&'a http::HeaderValue>) {
+        let mut gathered = Gathered::new(self.app_header);
+        let app_value = gathered.scan_header_map(headers);
+        let out = self.extract_gathered(&gathered);
+        let app_value = app_value.filter(|_| out.app_trace_id.is_some());
+        (out, app_value)
+    }
+
+    /// [`Propagation::extract_from`] of what one pass gathered: its fields are read directly.
+    #[inline]
+    fn extract_gathered(&self, g: &Gathered<'_>) -> Extracted {
+        let mut out = Extracted::default();
+        if self.app_header.is_some() {
+            if let Some(raw) = g.app() {
+                self.parse_app_id(raw, &mut out);
+            }
+        }
+        if self.w3c {
+            if let Some(tp) = g
+                .single_traceparent()
+                .and_then(|v| TraceParent::parse(v).ok())
+            {
+                let mut buf = [&b""[..]; MAX_TRACESTATE_HEADERS];
+                let tracestate = g.tracestates(&mut buf).and_then(w3c::parse_tracestate);
+                out.join_traceparent(tp, tracestate);
+                return out;
+            }
+        }
+        if self.b3.is_some() && g.has_b3() {
+            out.join_b3(g);
+        }
+        out
+    }
+
+    fn parse_app_id(&self, raw: &[u8], out: &mut Extracted) {
+        match AppTraceId::parse_with_limit(raw, self.max_app_id_len) {
+            Ok(app) => out.app_trace_id = Some(app),
+            Err(why) => out.app_trace_id_rejected = Some(why),
         }
     }
 
@@ -218,10 +280,7 @@ impl Propagation {
         let mut out = Extracted::default();
         if let Some(name) = self.app_header {
             if let Some(raw) = carrier.first(name) {
-                match AppTraceId::parse_with_limit(raw, self.max_app_id_len) {
-                    Ok(app) => out.app_trace_id = Some(app),
-                    Err(why) => out.app_trace_id_rejected = Some(why),
-                }
+                self.parse_app_id(raw, &mut out);
             }
         }
         if self.w3c {
@@ -242,26 +301,12 @@ impl Propagation {
                 } else {
                     w3c::parse_tracestate(&states[..n])
                 };
-                out.sampling = Sampling::from_bool(tp.sampled());
-                out.parent = Some(RemoteParent {
-                    trace_id: tp.trace_id,
-                    span_id: tp.parent_id,
-                    random_trace_id: tp.random(),
-                    tracestate,
-                });
+                out.join_traceparent(tp, tracestate);
                 return out;
             }
         }
         if self.b3.is_some() && maybe_b3 {
-            if let Some(b) = B3Context::extract(carrier) {
-                out.sampling = b.sampling;
-                out.parent = b.ids.map(|(trace_id, span_id)| RemoteParent {
-                    trace_id,
-                    span_id,
-                    random_trace_id: false,
-                    tracestate: None,
-                });
-            }
+            out.join_b3(carrier);
         }
         out
     }
@@ -374,6 +419,30 @@ fn extract_traceparent<E: Extractor + ?Sized>(carrier: &E) -> Option<TraceParent
 }
 
 impl Extracted {
+    /// Joins the parent of a valid `traceparent` (with its validated `tracestate`).
+    fn join_traceparent(&mut self, tp: TraceParent, tracestate: Option<Arc<str>>) {
+        self.sampling = Sampling::from_bool(tp.sampled());
+        self.parent = Some(RemoteParent {
+            trace_id: tp.trace_id,
+            span_id: tp.parent_id,
+            random_trace_id: tp.random(),
+            tracestate,
+        });
+    }
+
+    /// Takes the B3 decision and parent, when the carrier has valid B3.
+    fn join_b3<E: Extractor + ?Sized>(&mut self, carrier: &E) {
+        if let Some(b) = B3Context::extract(carrier) {
+            self.sampling = b.sampling;
+            self.parent = b.ids.map(|(trace_id, span_id)| RemoteParent {
+                trace_id,
+                span_id,
+                random_trace_id: false,
+                tracestate: None,
+            });
+        }
+    }
+
     /// The context of a server span for this request: the remote parent's trace (else the
     /// application id's, else a minted one), a fresh span id, and the decision of `sampler`
     /// (which sees the caller's decision; B3 debug always samples).
@@ -394,18 +463,14 @@ impl Extracted {
             (None, Some(app)) => (app.trace_id(), !app.is_trace_id()),
             (None, None) => (generator.trace_id(), generator.is_random()),
         };
-        let mut b = Context::builder(trace_id)
-            .sampling(decide(sampler, trace_id, self.sampling))
-            .random_trace_id(random);
-        if let Some(p) = &self.parent {
-            b = b
-                .parent_span_id(Some(p.span_id))
-                .remote_parent(true)
-                .tracestate(p.tracestate.clone());
-        }
-        if let Some(app) = &self.app_trace_id {
-            b = b.app_trace_id(app.clone());
-        }
-        b.build()
+        Context::server(
+            trace_id,
+            decide(sampler, trace_id, self.sampling),
+            random,
+            self.parent
+                .as_ref()
+                .map(|p| (p.span_id, p.tracestate.clone())),
+            self.app_trace_id.clone(),
+        )
     }
 }
