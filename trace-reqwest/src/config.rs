@@ -34,6 +34,7 @@ pub enum OutsideContext {
 /// |---|---|
 /// | [`propagation`](Self::propagation) | [`Propagation::default()`]: `X-App-Trace-Id`, W3C `traceparent` (+ `tracestate`), B3 multi |
 /// | [`outside_context`](Self::outside_context) | [`OutsideContext::NewTrace`] |
+/// | [`mark_client_errors`](Self::mark_client_errors) | `false`: only a 5xx answer marks the span `error` |
 ///
 /// ```
 /// use trace_context::codec::{B3Style, Propagation};
@@ -48,6 +49,7 @@ pub enum OutsideContext {
 pub struct ClientTracing {
     propagation: Propagation,
     outside: OutsideContext,
+    client_errors: bool,
 }
 
 impl ClientTracing {
@@ -95,6 +97,31 @@ impl ClientTracing {
     pub fn outside_context(mut self, policy: OutsideContext) -> Self {
         self.outside = policy;
         self
+    }
+
+    /// Also marks the client span `error = "<status>"` when the answer is a 4xx, as Brave's
+    /// HTTP parser does for any status above 399 (default `false`: only a 5xx answer sets
+    /// `error = true`). For services where a 4xx from a callee fails the caller's work (an
+    /// unknown id, a refused request), so that it shows as an error in the trace.
+    ///
+    /// ```
+    /// let t = trace_reqwest::ClientTracing::new().mark_client_errors(true);
+    /// assert!(t.client_errors_marked());
+    /// assert!(!trace_reqwest::ClientTracing::new().client_errors_marked());
+    /// ```
+    pub fn mark_client_errors(mut self, on: bool) -> Self {
+        self.client_errors = on;
+        self
+    }
+
+    /// True when a 4xx answer marks the client span `error`
+    /// ([`mark_client_errors`](Self::mark_client_errors)).
+    ///
+    /// ```
+    /// assert!(!trace_reqwest::ClientTracing::new().client_errors_marked());
+    /// ```
+    pub fn client_errors_marked(&self) -> bool {
+        self.client_errors
     }
 
     /// The formats written.

@@ -504,6 +504,28 @@ async fn a_5xx_marks_the_span_as_an_error_and_a_4xx_does_not() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn with_mark_client_errors_a_4xx_marks_the_span_with_its_status() {
+    let addr = echo_server().await;
+    let tracing = ClientTracing::new().mark_client_errors(true);
+    for via in ALL_VIAS {
+        for (code, error) in [
+            (404, Some("404")),
+            (409, Some("409")),
+            (503, Some("true")),
+            (200, None),
+        ] {
+            let request = request_context(Sampling::Sampled);
+            let (status, _) = fetch(via, &tracing, &format!("http://{addr}/status/{code}"), &[])
+                .with_context(request.clone())
+                .await;
+            assert_eq!(status, code);
+            let span = client_span_of(request.trace_id());
+            assert_eq!(span.field("error"), error, "{code} via {via:?}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_user_span_is_the_parent_of_the_client_span() {
     let addr = echo_server().await;
     let request = request_context(Sampling::Sampled);

@@ -214,8 +214,9 @@ fn install_subscriber(config: TelemetryConfig) -> Result<Telemetry, Error> {
         .map_err(|e| Error(e.to_string()))?
         .with_filter(level.and(filter_fn(|m| m.is_event())));
     let subscriber = tracing_subscriber::registry()
-        // First, as trace-context requires; spans only (events need no context of their own).
-        .with(trace_context::ContextLayer::new().with_filter(filter_fn(|m| m.is_span())))
+        // First, as trace-context requires. Unfiltered: a per-layer filter costs a span lookup
+        // on every enter, exit, record and close, and this layer has nothing to do for events.
+        .with(trace_context::ContextLayer::new())
         .with(logs)
         .with(reporter.layer());
     trace_log::install(subscriber).map_err(|e| Error(e.to_string()))?;
