@@ -26,6 +26,7 @@ pub(crate) struct Pattern {
     started: Instant,
     /// Some conversion prints the time: read the clock per event.
     needs_time: bool,
+    needs_span_fields: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -83,6 +84,11 @@ impl Pattern {
     /// True when a conversion prints the time.
     pub(crate) fn needs_time(&self) -> bool {
         self.needs_time
+    }
+
+    /// True when a conversion prints span fields (`%fields`, `%fields{spans}`).
+    pub(crate) fn needs_span_fields(&self) -> bool {
+        self.needs_span_fields
     }
 
     /// Writes one line.
