@@ -122,7 +122,7 @@ pub use builder::{install, Builder, Style};
 pub use error::{Error, PatternError};
 pub use fields::TraceFields;
 pub use formatter::Formatter;
-pub use log_layer::LogLayer;
+pub use log_layer::{LogLayer, SPAN_LEVEL};
 pub use time::{TimeZone, TimeZoneError};
 
 /// The `fmt` layer [`Builder::layer`] returns: this crate's [`Formatter`] and [`TraceFields`],

@@ -5,13 +5,20 @@ use std::fmt;
 
 use tracing_core::span::{Attributes, Id, Record};
 use tracing_core::subscriber::Interest;
-use tracing_core::{Event, LevelFilter, Metadata, Subscriber};
+use tracing_core::{Event, Level, LevelFilter, Metadata, Subscriber};
 use tracing_subscriber::filter::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::TraceLayer;
+
+/// Spans at this level and above are kept by [`LogLayer`] whatever the log level.
+///
+/// ```
+/// assert_eq!(trace_log::SPAN_LEVEL, tracing_core::Level::INFO);
+/// ```
+pub const SPAN_LEVEL: Level = Level::INFO;
 
 /// trace-log's layer together with its level filter (`RUST_LOG`), built by
 /// [`Builder::log_layer`](crate::Builder::log_layer): the layer [`Builder::subscriber`] and
@@ -24,8 +31,13 @@ use crate::TraceLayer;
 ///
 /// * filters **events** by the level filter: an event below it reaches no layer (neither is it
 ///   printed, nor does an exporter on the same registry turn it into an annotation);
-/// * never filters **spans**: every span still gets its trace context and reaches an exporter,
-///   whatever the log level;
+/// * keeps **spans** at [`SPAN_LEVEL`] (`INFO`) and above whatever the log level — the server
+///   and client spans of trace-tower and trace-reqwest are `INFO`, so every request keeps its
+///   spans, trace context and export with `RUST_LOG=warn`; spans below it (`debug_span!`,
+///   libraries' `trace`-level spans) exist when the filter enables them;
+/// * gives the registry a level hint (the filter's, at least `INFO`), so `tracing`'s global
+///   maximum level and the `log` bridge's drop what no layer wants before it is built, as a
+///   global `EnvFilter` would;
 /// * keeps the spans' formatted fields only when the lines print them (JSON's `spans`, a
 ///   pattern's `%fields` or `%fields{spans}`), and tracks entered spans only when the filter
 ///   has directives that name spans (`RUST_LOG=info,[load order]=debug`).
@@ -112,18 +124,16 @@ where
     }
 
     fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
-        if metadata.is_span() {
-            if self.span_directives {
-                // Lets the filter note the spans its directives name.
-                let _ = Layer::<S>::register_callsite(&self.filter, metadata);
-            }
+        let filtered = Layer::<S>::register_callsite(&self.filter, metadata);
+        if metadata.is_span() && *metadata.level() <= SPAN_LEVEL {
             return Interest::always();
         }
-        Layer::<S>::register_callsite(&self.filter, metadata)
+        filtered
     }
 
     fn enabled(&self, metadata: &Metadata<'_>, ctx: Context<'_, S>) -> bool {
-        metadata.is_span() || Layer::<S>::enabled(&self.filter, metadata, ctx)
+        (metadata.is_span() && *metadata.level() <= SPAN_LEVEL)
+            || Layer::<S>::enabled(&self.filter, metadata, ctx)
     }
 
     fn event_enabled(&self, event: &Event<'_>, ctx: Context<'_, S>) -> bool {
@@ -131,8 +141,8 @@ where
     }
 
     fn max_level_hint(&self) -> Option<LevelFilter> {
-        // Spans of every level pass.
-        None
+        let filter = Layer::<S>::max_level_hint(&self.filter).unwrap_or(LevelFilter::TRACE);
+        Some(filter.max(LevelFilter::from_level(SPAN_LEVEL)))
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {

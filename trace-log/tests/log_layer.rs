@@ -74,36 +74,77 @@ fn run(builder: trace_log::Builder, f: impl FnOnce()) -> (Vec<String>, Spy) {
 }
 
 #[test]
-fn spans_below_the_level_keep_their_context_and_events_below_it_reach_no_layer() {
+fn info_spans_keep_their_context_whatever_the_level_and_events_below_it_reach_no_layer() {
     let (lines, spy) = run(
         trace_log::builder()
             .pattern("%-5level %X{traceId:-none} %msg")
-            .default_filter("info"),
+            .default_filter("warn"),
         || {
             let request = Context::new_root();
             let _g = request.enter();
-            let span = tracing::debug_span!("debug work", step = 1);
+            let span = tracing::info_span!("request work", step = 1);
             let _e = span.enter();
-            tracing::debug!("hidden");
-            tracing::info!("shown");
+            tracing::info!("hidden");
+            tracing::warn!("shown");
             span.record("step", 2);
         },
     );
     assert_eq!(lines.len(), 1, "{lines:?}");
-    assert!(lines[0].starts_with("INFO "), "{lines:?}");
+    assert!(lines[0].starts_with("WARN "), "{lines:?}");
     assert!(lines[0].ends_with(" shown"), "{lines:?}");
     assert!(!lines[0].contains("none"), "{lines:?}");
     let spans = spy.spans.lock().unwrap().clone();
-    // The debug span exists for the other layers, with its context, without formatted fields
+    // The info span exists for the other layers, with its context, without formatted fields
     // (this pattern prints none).
     assert_eq!(
         spans,
         [
-            ("debug work".to_owned(), true, false),
-            ("debug work recorded".to_owned(), true, false)
+            ("request work".to_owned(), true, false),
+            ("request work recorded".to_owned(), true, false)
         ]
     );
-    assert_eq!(*spy.events.lock().unwrap(), ["INFO"]);
+    assert_eq!(*spy.events.lock().unwrap(), ["WARN"]);
+}
+
+#[test]
+fn spans_below_info_follow_the_filter() {
+    let names = |filter: &str| {
+        let (_, spy) = run(
+            trace_log::builder().pattern("%msg").default_filter(filter),
+            || {
+                let _d = tracing::debug_span!("debug span").entered();
+                let _t = tracing::trace_span!("trace span").entered();
+            },
+        );
+        let spans = spy.spans.lock().unwrap().clone();
+        spans.into_iter().map(|(n, _, _)| n).collect::<Vec<_>>()
+    };
+    assert!(names("info").is_empty());
+    assert_eq!(names("debug"), ["debug span"]);
+    assert_eq!(names("trace"), ["debug span", "trace span"]);
+}
+
+#[test]
+fn the_level_hint_is_the_filters_and_at_least_info() {
+    let hint = |filter: &str| {
+        let log = trace_log::builder()
+            .ignore_env()
+            .default_filter(filter)
+            .writer(std::io::sink)
+            .log_layer()
+            .unwrap();
+        // Unfiltered layers on both sides (as ContextLayer and an exporter are) keep it.
+        tracing_subscriber::registry()
+            .with(ContextLayer::new())
+            .with(log)
+            .with(Spy::default())
+            .max_level_hint()
+    };
+    use tracing_core::LevelFilter;
+    assert_eq!(hint("info"), Some(LevelFilter::INFO));
+    assert_eq!(hint("warn"), Some(LevelFilter::INFO));
+    assert_eq!(hint("info,hyper=debug"), Some(LevelFilter::DEBUG));
+    assert_eq!(hint("trace"), Some(LevelFilter::TRACE));
 }
 
 #[test]
