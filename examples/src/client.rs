@@ -128,13 +128,18 @@ impl HttpClient {
 ///   copied by reqwest for retries, parsed, dropped), see `examples/BENCHMARKS.md`;
 /// * a 4xx answer marks the client span `error = "<status>"`, as Brave's HTTP parser does for
 ///   any status above 399 (trace-reqwest marks 5xx itself): in the shop an unknown user or
-///   product is a 404 that fails the order and must show as an error in the trace.
+///   product is a 404 that fails the order and must show as an error in the trace;
+/// * a call in an unsampled trace opens no `tracing` span (Brave's no-op spans): the exporter
+///   is the only layer that wants client spans and it reports sampled traces only. The call
+///   still has its own client context (span id sent as the callee's parent, printed by log
+///   lines inside the call).
 #[cfg(feature = "instrumented")]
 fn instrument(plain: reqwest::Client) -> Inner {
     use trace_context::codec::Propagation;
     let tracing = trace_reqwest::ClientTracing::new()
         .propagation(Propagation::default().b3_off())
-        .mark_client_errors(true);
+        .mark_client_errors(true)
+        .unsampled_spans(false);
     reqwest_middleware::ClientBuilder::new(plain)
         .with(trace_reqwest::TracingMiddleware::with_config(tracing))
         .build()

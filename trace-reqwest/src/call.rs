@@ -52,6 +52,7 @@ impl ClientCall {
     pub(crate) fn start(tracing: &ClientTracing, request: &mut Request) -> ClientCall {
         let context = tracing.inject(request.headers_mut());
         let span = match &context {
+            Some(ctx) if !ctx.is_sampled() && !tracing.opens_unsampled_spans() => Span::none(),
             Some(ctx) => ctx.scope(|| span::client_span(request.method(), request.url())),
             None => span::client_span(request.method(), request.url()),
         };
