@@ -80,6 +80,13 @@ struct Modifier {
     truncate_end: bool,
 }
 
+/// MDC keys whose values trace-context generates (never received text): `traceId`, `spanId`,
+/// `parentId`, `sampled`. A user field of the same name is shadowed by them (see
+/// `trace_context::Context::get`).
+fn is_generated_key(key: &str) -> bool {
+    matches!(key, "traceId" | "spanId" | "parentId" | "sampled")
+}
+
 impl Pattern {
     /// True when a conversion prints the time.
     pub(crate) fn needs_time(&self) -> bool {
@@ -152,6 +159,9 @@ impl Pattern {
             Conversion::Mdc { key, default } => {
                 let value = line.ctx.and_then(|c| c.get(key));
                 match (value, default) {
+                    // The ids and the sampled flag are made here (hex digits, `true`/`false`):
+                    // nothing to escape.
+                    (Some(v), _) if is_generated_key(key) => out.write_str(&v),
                     (Some(v), _) => LineEscaper::new(out, opts.value_escape()).write_str(&v),
                     (None, Some(d)) => out.write_str(d),
                     (None, None) => out.write_str(placeholder),
