@@ -148,7 +148,8 @@ impl DateFormat {
             // The same second in another millisecond (the usual case for a busy service):
             // everything but the fraction digits is the same text.
             let slot = cache.slots.iter_mut().find(|s| {
-                s.key.is_some_and(|k| k.id == key.id && k.zone == key.zone && k.secs == key.secs)
+                s.key
+                    .is_some_and(|k| k.id == key.id && k.zone == key.zone && k.secs == key.secs)
             })?;
             slot.rewrite_fraction(sub, self.fraction_digits)?;
             slot.key = Some(key);
@@ -611,7 +612,8 @@ mod tests {
     fn fresh(pattern: &str, t: Timestamp) -> String {
         let f = DateFormat::parse(pattern, None).unwrap();
         let mut s = String::new();
-        f.render(&mut s, &t.civil(TimeZone::Utc), &mut |_| {}).unwrap();
+        f.render(&mut s, &t.civil(TimeZone::Utc), &mut |_| {})
+            .unwrap();
         s
     }
 
