@@ -105,6 +105,14 @@ impl Pattern {
                 Item::Literal(s) => out.write_str(s)?,
                 Item::Newline => out.write_char('\n')?,
                 Item::Conversion(c, None) => self.write_conversion(c, out, line)?,
+                // Padded on the right, never cut (`%-5level`): written straight through, the
+                // padding after it.
+                Item::Conversion(c, Some(m)) if m.left_align && m.max.is_none() => {
+                    let mut counted = CharCounter { out, chars: 0 };
+                    self.write_conversion(c, &mut counted, line)?;
+                    let written = counted.chars;
+                    write_spaces(out, m.min.saturating_sub(written))?;
+                }
                 Item::Conversion(c, Some(m)) => with_scratch(|scratch| {
                     self.write_conversion(c, scratch, line)?;
                     m.apply(out, scratch)
@@ -256,6 +264,19 @@ fn with_scratch(mut f: impl FnMut(&mut String) -> fmt::Result) -> fmt::Result {
     match res {
         Ok(Some(r)) => r,
         _ => f(&mut String::new()),
+    }
+}
+
+/// Passes text through, counting its characters.
+struct CharCounter<'a, W: Write + ?Sized> {
+    out: &'a mut W,
+    chars: usize,
+}
+
+impl<W: Write + ?Sized> Write for CharCounter<'_, W> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.chars += s.chars().count();
+        self.out.write_str(s)
     }
 }
 
