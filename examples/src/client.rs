@@ -119,36 +119,30 @@ impl HttpClient {
     }
 }
 
+/// trace-reqwest's middleware, configured for the shop:
+///
+/// * the headers the shop's own services read: `X-App-Trace-Id` and W3C `traceparent` (with
+///   `tracestate`), not B3. Every service here runs trace-tower, which reads W3C; B3 is for
+///   calling services instrumented with Brave/Sleuth, which this shop does not have. Each B3
+///   header costs the caller and the callee about as much as the other two together (written,
+///   copied by reqwest for retries, parsed, dropped), see `examples/BENCHMARKS.md`;
+/// * a 4xx answer marks the client span `error = "<status>"`, as Brave's HTTP parser does for
+///   any status above 399 (trace-reqwest marks 5xx itself): in the shop an unknown user or
+///   product is a 404 that fails the order and must show as an error in the trace;
+/// * a call in an unsampled trace opens no `tracing` span (Brave's no-op spans): the exporter
+///   is the only layer that wants client spans and it reports sampled traces only. The call
+///   still has its own client context (span id sent as the callee's parent, printed by log
+///   lines inside the call).
 #[cfg(feature = "instrumented")]
 fn instrument(plain: reqwest::Client) -> Inner {
+    use trace_context::codec::Propagation;
+    let tracing = trace_reqwest::ClientTracing::new()
+        .propagation(Propagation::default().b3_off())
+        .mark_client_errors(true)
+        .unsampled_spans(false);
     reqwest_middleware::ClientBuilder::new(plain)
-        .with(trace_reqwest::TracingMiddleware::default())
-        .with(MarkClientErrors)
+        .with(trace_reqwest::TracingMiddleware::with_config(tracing))
         .build()
-}
-
-/// Marks the client span `error = "<status>"` when the answer is a 4xx, as Brave's HTTP
-/// parser does for any status above 399 (trace-reqwest marks 5xx itself). In the shop an
-/// unknown user or product is a 404 that fails the order: it must show as an error in the
-/// trace. Added after trace-reqwest's middleware, it runs inside the client span.
-#[cfg(feature = "instrumented")]
-struct MarkClientErrors;
-
-#[cfg(feature = "instrumented")]
-#[async_trait::async_trait]
-impl reqwest_middleware::Middleware for MarkClientErrors {
-    async fn handle(
-        &self,
-        req: reqwest::Request,
-        extensions: &mut axum::http::Extensions,
-        next: reqwest_middleware::Next<'_>,
-    ) -> reqwest_middleware::Result<Response> {
-        let response = next.run(req, extensions).await?;
-        if response.status().is_client_error() {
-            tracing::Span::current().record("error", response.status().as_str());
-        }
-        Ok(response)
-    }
 }
 
 #[cfg(not(feature = "instrumented"))]

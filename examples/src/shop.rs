@@ -58,19 +58,20 @@ pub fn traced(_service: Service, routes: Router) -> Router {
 mod service_mdc {
     use std::future::Future;
     use std::pin::Pin;
-    use std::task::{Context as TaskContext, Poll};
+    use std::task::{ready, Context as TaskContext, Poll};
 
     use axum::extract::Request;
     use axum::response::Response;
-    use trace_context::{Context, WithContext};
+    use pin_project::pin_project;
+    use trace_context::{Context, WithContext, WithContextFuture};
 
     use super::SERVICE_KEY;
     use crate::services::Service;
 
     /// Runs the rest of the request with the service's name in the MDC and marks the server
     /// span `error = "<status>"` when the answer is a 4xx (see [`super::traced`]). A plain
-    /// tower layer: `axum::middleware::from_fn` costs a boxed clone of the inner service per
-    /// request, several times what this does.
+    /// tower layer with its own future: `axum::middleware::from_fn` costs a boxed clone of the
+    /// inner service per request, and a boxed `async` block an allocation per request.
     #[derive(Clone, Copy)]
     pub(super) struct ServiceMdcLayer(pub(super) Service);
 
@@ -94,11 +95,10 @@ mod service_mdc {
     impl<S> tower_service::Service<Request> for ServiceMdc<S>
     where
         S: tower_service::Service<Request, Response = Response>,
-        S::Future: Send + 'static,
     {
         type Response = Response;
         type Error = S::Error;
-        type Future = Pin<Box<dyn Future<Output = Result<Response, S::Error>> + Send>>;
+        type Future = ServiceMdcFuture<S::Future>;
 
         fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), S::Error>> {
             self.inner.poll_ready(cx)
@@ -106,21 +106,45 @@ mod service_mdc {
 
         fn call(&mut self, req: Request) -> Self::Future {
             let ctx = Context::current().map(|c| c.with_field(SERVICE_KEY, self.service.name()));
-            let response = match &ctx {
-                Some(c) => c.scope(|| self.inner.call(req)),
-                None => self.inner.call(req),
+            let inner = match ctx {
+                Some(c) => InContext::Yes(c.scope(|| self.inner.call(req)).with_context(c)),
+                None => InContext::No(self.inner.call(req)),
             };
-            Box::pin(async move {
-                let response = match ctx {
-                    Some(c) => response.with_context(c).await?,
-                    None => response.await?,
-                };
+            ServiceMdcFuture { inner }
+        }
+    }
+
+    /// The response future of [`ServiceMdc`].
+    #[pin_project]
+    pub(super) struct ServiceMdcFuture<F> {
+        #[pin]
+        inner: InContext<F>,
+    }
+
+    #[pin_project(project = InContextProj)]
+    enum InContext<F> {
+        Yes(#[pin] WithContextFuture<F>),
+        No(#[pin] F),
+    }
+
+    impl<F, E> Future for ServiceMdcFuture<F>
+    where
+        F: Future<Output = Result<Response, E>>,
+    {
+        type Output = Result<Response, E>;
+
+        fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+            let result = ready!(match self.project().inner.project() {
+                InContextProj::Yes(f) => f.poll(cx),
+                InContextProj::No(f) => f.poll(cx),
+            });
+            if let Ok(response) = &result {
                 if response.status().is_client_error() {
                     // Inside trace-tower's layer: the current span is the server span.
                     tracing::Span::current().record("error", response.status().as_str());
                 }
-                Ok(response)
-            })
+            }
+            Poll::Ready(result)
         }
     }
 }

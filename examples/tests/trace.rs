@@ -277,3 +277,19 @@ async fn an_app_trace_id_that_is_not_hex_is_kept_verbatim_and_tagged() {
     assert_logs_of_all_services(&telemetry, &answer.trace_id);
     shop.shutdown().await.unwrap();
 }
+
+#[test]
+fn events_and_spans_below_info_are_disabled_before_they_are_built() {
+    let _telemetry = telemetry();
+    if std::env::var_os("RUST_LOG").is_some() {
+        return; // the level is the one asked for
+    }
+    // Library `debug!`/`trace!` events and spans (hyper, reqwest through the `log` bridge) are
+    // dropped by the macros' level check, as with a global filter; the shop's spans are INFO.
+    assert_eq!(
+        tracing::level_filters::LevelFilter::current(),
+        tracing::level_filters::LevelFilter::INFO
+    );
+    assert!(!tracing::enabled!(tracing::Level::DEBUG));
+    assert!(tracing::enabled!(tracing::Level::INFO));
+}

@@ -14,10 +14,27 @@ use crate::{current, Context};
 /// child of it.
 pub const SPAN_KIND_FIELD: &str = "span.kind";
 
+/// One entered span on this thread's stack.
+struct Entered {
+    /// The span.
+    id: Id,
+    /// `None` when the swap was refused (a read of the slot was in progress): nothing to undo.
+    swapped: Option<Swapped>,
+}
+
+/// The context swap made when a span was entered.
+struct Swapped {
+    /// The context installed: a second handle to the span's own snapshot. Holding it keeps the
+    /// snapshot shared, so an MDC change inside the span always makes a new snapshot (copy on
+    /// write) and a pointer comparison on exit tells whether anything changed.
+    installed: Context,
+    /// What to restore on exit (the context current before the enter).
+    previous: Option<Context>,
+}
+
 thread_local! {
-    /// What to restore when an entered span exits: (span, previous context or `None` when the
-    /// swap was refused).
-    static ENTERED: RefCell<Vec<(Id, Option<Option<Context>>)>> = const { RefCell::new(Vec::new()) };
+    /// The spans with a context entered on this thread, innermost last.
+    static ENTERED: RefCell<Vec<Entered>> = const { RefCell::new(Vec::new()) };
 }
 
 /// A `tracing-subscriber` layer that gives every span created inside a request a [`Context`]
@@ -85,29 +102,55 @@ where
     }
 
     fn on_enter(&self, id: &Id, ctx: LayerContext<'_, S>) {
-        let Some(span) = ctx.span(id) else { return };
-        let Some(own) = span.extensions().get::<Context>().cloned() else {
+        let Some(own) = ctx
+            .span(id)
+            .and_then(|span| span.extensions().get::<Context>().cloned())
+        else {
             return;
         };
-        let previous = current::try_replace(Some(own)).ok();
-        ENTERED.with(|s| s.borrow_mut().push((id.clone(), previous)));
+        let installed = own.clone();
+        let swapped = current::try_replace(Some(own))
+            .ok()
+            .map(|previous| Swapped {
+                installed,
+                previous,
+            });
+        ENTERED.with(|s| {
+            s.borrow_mut().push(Entered {
+                id: id.clone(),
+                swapped,
+            })
+        });
     }
 
     fn on_exit(&self, id: &Id, ctx: LayerContext<'_, S>) {
-        let Some(span) = ctx.span(id) else { return };
         let entry = ENTERED.with(|s| {
             let mut stack = s.borrow_mut();
-            let pos = stack.iter().rposition(|(i, _)| i == id)?;
+            // Spans exit in the reverse order of their enters, so this is the last entry.
+            let pos = stack.iter().rposition(|e| e.id == *id)?;
             Some(stack.remove(pos))
         });
-        let Some((_, previous)) = entry else { return };
-        let Some(previous) = previous else { return };
-        if let Ok(Some(now)) = current::try_replace(previous) {
-            let mut ext = span.extensions_mut();
-            if let Some(own) = ext.get_mut::<Context>() {
-                if own.span_id() == now.span_id() && own.trace_id() == now.trace_id() {
-                    *own = now;
-                }
+        let Some(Swapped {
+            installed,
+            previous,
+        }) = entry.and_then(|e| e.swapped)
+        else {
+            return;
+        };
+        let Ok(Some(now)) = current::try_replace(previous) else {
+            return;
+        };
+        // The common case: the MDC was not changed inside the span, the snapshot installed on
+        // enter is still the current one and the span's copy is up to date: no span lookup.
+        if now.ptr_eq(&installed) {
+            return;
+        }
+        drop(installed);
+        let Some(span) = ctx.span(id) else { return };
+        let mut ext = span.extensions_mut();
+        if let Some(own) = ext.get_mut::<Context>() {
+            if own.span_id() == now.span_id() && own.trace_id() == now.trace_id() {
+                *own = now;
             }
         }
     }

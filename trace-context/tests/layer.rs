@@ -213,6 +213,53 @@ fn mdc_writes_inside_a_span_live_as_long_as_the_span() {
 }
 
 #[test]
+fn an_enter_refused_inside_with_current_is_not_undone_on_exit() {
+    seen();
+    let req = request();
+    let _g = req.enter();
+    let span = tracing::info_span!("refused.span");
+    let outer = span.enter();
+    let own = Context::current().unwrap();
+    assert_eq!(own.parent_span_id(), Some(req.span_id()));
+    Context::with_current(|_| {
+        // The slot is being read: this enter cannot swap, so its exit must not undo the outer
+        // enter of the same span.
+        let _inner = span.enter();
+    });
+    assert!(Context::current().unwrap().ptr_eq(&own));
+    drop(outer);
+    assert!(Context::current().unwrap().ptr_eq(&req));
+}
+
+#[test]
+fn an_unchanged_context_is_restored_as_it_was_and_a_changed_one_is_kept() {
+    seen();
+    let req = request();
+    let _g = req.enter();
+    let span = tracing::info_span!("unchanged.span");
+    let first = {
+        let _e = span.enter();
+        Context::current().unwrap()
+    };
+    assert!(Context::current().unwrap().ptr_eq(&req));
+    // Entered again without a change: the same snapshot.
+    let again = {
+        let _e = span.enter();
+        Context::current().unwrap()
+    };
+    assert!(again.ptr_eq(&first));
+    // A change inside is kept for the next enter, and the request's context is untouched.
+    {
+        let _e = span.enter();
+        assert!(mdc::put("step", "2"));
+    }
+    let _e = span.enter();
+    assert_eq!(mdc::get("step").as_deref(), Some("2"));
+    assert_eq!(Context::current().unwrap().span_id(), first.span_id());
+    assert_eq!(req.field("step"), None);
+}
+
+#[test]
 fn instrumented_futures_on_a_multi_thread_runtime() {
     seen();
     let rt = tokio::runtime::Builder::new_multi_thread()

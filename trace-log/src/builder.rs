@@ -8,9 +8,9 @@ use std::str::FromStr;
 use trace_context::ContextLayer;
 use tracing_core::{LevelFilter, Subscriber};
 use tracing_log::AsLog;
-use tracing_subscriber::filter::{filter_fn, EnvFilter};
+use tracing_subscriber::filter::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
-use tracing_subscriber::layer::{Layer, SubscriberExt};
+use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::error::Error;
@@ -389,20 +389,45 @@ where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
         let formatter = self.formatter()?;
-        Ok(tracing_subscriber::fmt::layer()
-            .with_ansi(false)
-            .fmt_fields(TraceFields::default())
-            .event_format(formatter)
-            .with_writer(self.writer))
+        Ok(fmt_layer(formatter, self.writer))
+    }
+
+    /// The layer with its level filter ([`Builder::filter`]) that does no work for spans unless
+    /// the lines print span fields — see [`LogLayer`](crate::LogLayer). Add it after
+    /// [`trace_context::ContextLayer`]. Events below the level reach no layer; spans are never
+    /// filtered.
+    ///
+    /// ```
+    /// use tracing_subscriber::layer::SubscriberExt;
+    ///
+    /// let log = trace_log::builder().ignore_env().writer(std::io::sink).log_layer()?;
+    /// let subscriber = tracing_subscriber::registry()
+    ///     .with(trace_context::ContextLayer::new())
+    ///     .with(log);
+    /// tracing::subscriber::with_default(subscriber, || tracing::info!("composed"));
+    /// # Ok::<(), trace_log::Error>(())
+    /// ```
+    pub fn log_layer<S>(self) -> Result<crate::LogLayer<S, W>, Error>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let filter = self.filter()?;
+        let formatter = self.formatter()?;
+        let span_fields = formatter.prints_span_fields();
+        Ok(crate::LogLayer::new(
+            fmt_layer(formatter, self.writer),
+            filter,
+            span_fields,
+        ))
     }
 
     /// The whole subscriber, not installed: a registry with [`trace_context::ContextLayer`]
-    /// (first, for spans only) and the filtered `fmt` layer. Add more layers on top (e.g. an
-    /// exporter) with `SubscriberExt::with`, then [`crate::install`] it — or use it in
+    /// (first) and the [`LogLayer`](crate::LogLayer). Add more layers on top (e.g. an exporter)
+    /// with `SubscriberExt::with`, then [`crate::install`] it — or use it in
     /// `tracing::subscriber::with_default`.
     ///
-    /// Filtering applies to this layer only: spans below the log level still get their trace
-    /// context (and reach an exporter added on top).
+    /// The level filter applies to events only: spans below the log level still get their
+    /// trace context (and reach an exporter added on top).
     ///
     /// ```
     /// let subscriber = trace_log::builder().ignore_env().writer(std::io::sink).subscriber()?;
@@ -412,10 +437,9 @@ where
     pub fn subscriber(
         self,
     ) -> Result<impl Subscriber + Send + Sync + for<'a> LookupSpan<'a> + 'static, Error> {
-        let filter = self.filter()?;
-        let layer = self.layer()?.with_filter(filter);
+        let layer = self.log_layer()?;
         Ok(tracing_subscriber::registry()
-            .with(ContextLayer::new().with_filter(filter_fn(|m| m.is_span())))
+            .with(ContextLayer::new())
             .with(layer))
     }
 
@@ -438,6 +462,19 @@ where
         let subscriber = self.subscriber()?;
         install_with(subscriber, bridge.then_some(max))
     }
+}
+
+/// The `fmt` layer with this crate's formatter and field formatter.
+fn fmt_layer<S, W>(formatter: Formatter, writer: W) -> crate::TraceLayer<S, W>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt::layer()
+        .with_ansi(false)
+        .fmt_fields(TraceFields::default())
+        .event_format(formatter)
+        .with_writer(writer)
 }
 
 /// Installs `subscriber` as the global default and `tracing-log`'s `LogTracer` as the `log`

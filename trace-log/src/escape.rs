@@ -37,10 +37,34 @@ fn may_need_escape(b: u8) -> bool {
     b < 0x20 || b == 0x7f || b == 0xc2 || b == 0xe2
 }
 
+/// True when `bytes` may hold a byte for which [`may_need_escape`] is true: eight bytes at a
+/// time, any byte below 0x20, DEL or any non-ASCII byte (a superset: non-ASCII text then takes
+/// the exact byte-by-byte path).
+#[inline]
+fn may_need_escape_any(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        // A byte below 0x20 (exact for "any byte": a borrow only follows a byte that matched).
+        let control = x.wrapping_sub(0x20 * ONES) & !x & HIGH;
+        // A byte equal to 0x7f.
+        let y = x ^ (0x7f * ONES);
+        let del = y.wrapping_sub(ONES) & !y & HIGH;
+        if (x & HIGH) | control | del != 0 {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|&b| may_need_escape(b))
+}
+
 impl<W: Write + ?Sized> Write for LineEscaper<'_, W> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         let bytes = s.as_bytes();
-        if !bytes.iter().any(|&b| may_need_escape(b)) {
+        if !may_need_escape_any(bytes) || !bytes.iter().any(|&b| may_need_escape(b)) {
             return self.out.write_str(s);
         }
         let mut start = 0;
@@ -212,6 +236,31 @@ mod tests {
         let s = "tab\there “quotes” é ü 日本 \u{7e}";
         assert_eq!(line(s, LineEscape::Strict), s);
         assert_eq!(line("\0\x7f", LineEscape::Strict), "\\u{0}\\u{7f}");
+    }
+
+    #[test]
+    fn the_word_scan_agrees_with_the_byte_scan_at_every_position_and_length() {
+        // Every special byte at every offset of strings of 0..=24 bytes, plus plain ASCII.
+        let specials: &[u8] = &[0x00, 0x09, 0x0a, 0x0d, 0x1f, 0x7f, 0xc2, 0xe2, 0x80, 0xff];
+        for len in 0..=24 {
+            let plain = vec![b'a'; len];
+            assert!(!may_need_escape_any(&plain), "{len}");
+            for at in 0..len {
+                for &b in specials {
+                    let mut bytes = plain.clone();
+                    bytes[at] = b;
+                    let exact = bytes.iter().any(|&b| may_need_escape(b));
+                    // The word scan may flag more (any non-ASCII byte), never less.
+                    assert!(may_need_escape_any(&bytes) || !exact, "{bytes:?}");
+                    if b < 0x80 {
+                        assert_eq!(may_need_escape_any(&bytes), exact, "{bytes:?}");
+                    }
+                }
+            }
+        }
+        for b in 0x20..0x7fu8 {
+            assert!(!may_need_escape_any(&[b; 9]), "{b:#x}");
+        }
     }
 
     #[test]

@@ -116,6 +116,22 @@ impl Formatter {
         }
     }
 
+    /// True when the lines print span fields (JSON's `spans`, a pattern's `%fields` or
+    /// `%fields{spans}`): the layer then has to keep each span's formatted fields.
+    ///
+    /// ```
+    /// assert!(trace_log::Formatter::json().prints_span_fields());
+    /// assert!(!trace_log::Formatter::pattern("%d %m%n")?.prints_span_fields());
+    /// assert!(trace_log::Formatter::pattern("%m%fields%n")?.prints_span_fields());
+    /// # Ok::<(), trace_log::PatternError>(())
+    /// ```
+    pub fn prints_span_fields(&self) -> bool {
+        match &self.inner.body {
+            Body::Pattern(p) => p.needs_span_fields(),
+            Body::Json => true,
+        }
+    }
+
     fn with_options(mut self, f: impl FnOnce(&mut Options)) -> Formatter {
         f(&mut Arc::make_mut(&mut self.inner).opts);
         self

@@ -24,18 +24,18 @@
 //! ## Composing with other layers
 //!
 //! [`trace_context::ContextLayer`] must come first; then this crate's layer, then others (e.g.
-//! an exporter). [`Builder::subscriber`] builds the first two; [`Builder::layer`] gives the
-//! `fmt` layer alone, with any writer (`tracing-appender`'s non-blocking writer works):
+//! an exporter). [`Builder::subscriber`] builds the first two; [`Builder::log_layer`] gives the
+//! log layer with its level filter ([`LogLayer`]: the filter applies to events only, and spans
+//! cost it nothing unless the lines print span fields), with any writer (`tracing-appender`'s
+//! non-blocking writer works); [`Builder::layer`] gives the plain `fmt` layer:
 //!
 //! ```
 //! use tracing_subscriber::layer::SubscriberExt;
-//! use tracing_subscriber::Layer;
 //!
-//! let builder = trace_log::builder().json().writer(std::io::sink);
-//! let filter = builder.filter()?; // RUST_LOG, else "info"
+//! let log = trace_log::builder().json().writer(std::io::sink).log_layer()?; // RUST_LOG, else "info"
 //! let subscriber = tracing_subscriber::registry()
 //!     .with(trace_context::ContextLayer::new())
-//!     .with(builder.layer()?.with_filter(filter));
+//!     .with(log);
 //! tracing::subscriber::with_default(subscriber, || {
 //!     let request = trace_context::Context::new_root();
 //!     let _in_request = request.enter();
@@ -113,6 +113,7 @@ mod fields;
 mod formatter;
 mod json;
 mod line;
+mod log_layer;
 mod pattern;
 mod thread_name;
 mod time;
@@ -121,6 +122,7 @@ pub use builder::{install, Builder, Style};
 pub use error::{Error, PatternError};
 pub use fields::TraceFields;
 pub use formatter::Formatter;
+pub use log_layer::{LogLayer, SPAN_LEVEL};
 pub use time::{TimeZone, TimeZoneError};
 
 /// The `fmt` layer [`Builder::layer`] returns: this crate's [`Formatter`] and [`TraceFields`],

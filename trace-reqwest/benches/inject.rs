@@ -201,6 +201,15 @@ fn round_trip(c: &mut Criterion) {
         let f = plain.get(&url).send_traced_with(&app_only);
         async move { f.await.unwrap().bytes().await.unwrap() }.with_context(request.clone())
     };
+    // The shop's configuration: the two headers its services read, and no span for a call in
+    // an unsampled trace (this request context has no sampling decision: not sampled).
+    let shop = ClientTracing::new()
+        .propagation(Propagation::default().b3_off())
+        .unsampled_spans(false);
+    let shop_call = || {
+        let f = plain.get(&url).send_traced_with(&shop);
+        async move { f.await.unwrap().bytes().await.unwrap() }.with_context(request.clone())
+    };
     client_rt.block_on(async {
         println!("paired breakdown (median ratio, p25..p75; median call):");
         println!(
@@ -222,6 +231,10 @@ fn round_trip(c: &mut Criterion) {
         println!(
             "  send_traced writing X-App-Trace-Id only / reqwest: {}",
             paired(&plain_call, &app_only_call).await
+        );
+        println!(
+            "  send_traced, X-App-Trace-Id + traceparent, unsampled_spans(false) / reqwest: {}",
+            paired(&plain_call, &shop_call).await
         );
     });
     client_rt.block_on(async {

@@ -2,10 +2,13 @@
 //! Both the middleware and the plain-reqwest extension go through here.
 
 use std::future::Future;
+use std::pin::Pin;
+use std::task::{ready, Context as TaskContext, Poll};
 
+use pin_project::pin_project;
 use reqwest::{Request, Response, StatusCode};
-use trace_context::{Context, WithContext};
-use tracing::{Instrument, Span};
+use trace_context::{Context, WithContext, WithContextFuture};
+use tracing::Span;
 
 use crate::span;
 use crate::ClientTracing;
@@ -40,6 +43,7 @@ impl CallError for reqwest_middleware::Error {
 pub(crate) struct ClientCall {
     span: Span,
     context: Option<Context>,
+    client_errors: bool,
 }
 
 impl ClientCall {
@@ -48,33 +52,82 @@ impl ClientCall {
     pub(crate) fn start(tracing: &ClientTracing, request: &mut Request) -> ClientCall {
         let context = tracing.inject(request.headers_mut());
         let span = match &context {
+            Some(ctx) if !ctx.is_sampled() && !tracing.opens_unsampled_spans() => Span::none(),
             Some(ctx) => ctx.scope(|| span::client_span(request.method(), request.url())),
             None => span::client_span(request.method(), request.url()),
         };
-        ClientCall { span, context }
+        ClientCall {
+            span,
+            context,
+            client_errors: tracing.client_errors_marked(),
+        }
     }
 
     /// Runs the sending future inside the client span and context, records the status or the
-    /// error, and closes the span when the response headers have arrived. The result is handed
-    /// back unchanged.
-    pub(crate) async fn run<F, E>(self, send: F) -> Result<Response, E>
+    /// error, and closes the span when the response headers have arrived (or when the call is
+    /// dropped). The result is handed back unchanged.
+    pub(crate) fn run<F, E>(self, send: F) -> CallFuture<F>
     where
         F: Future<Output = Result<Response, E>>,
         E: CallError,
     {
-        let ClientCall { span, context } = self;
-        let result = match context {
-            Some(ctx) => send.with_context(ctx).instrument(span.clone()).await,
-            None => send.instrument(span.clone()).await,
+        let ClientCall {
+            span,
+            context,
+            client_errors,
+        } = self;
+        let inner = match context {
+            Some(ctx) => Sending::InContext(send.with_context(ctx)),
+            None => Sending::AsIs(send),
         };
-        match &result {
-            Ok(response) => span::record_response(&span, response),
-            Err(err) => {
-                if !span.is_disabled() {
-                    span::record_error(&span, &err.text(), err.status());
+        CallFuture {
+            inner,
+            span,
+            client_errors,
+        }
+    }
+}
+
+/// The sending future of a traced call: polled with the client span entered (and the client
+/// context current); records the outcome on the span when it resolves. One wrapper instead of
+/// `tracing::Instrument` around a context wrapper: one span enter and exit per poll, none when
+/// the future is dropped.
+#[pin_project]
+pub(crate) struct CallFuture<F> {
+    #[pin]
+    inner: Sending<F>,
+    span: Span,
+    client_errors: bool,
+}
+
+#[pin_project(project = SendingProj)]
+enum Sending<F> {
+    InContext(#[pin] WithContextFuture<F>),
+    AsIs(#[pin] F),
+}
+
+impl<F, E> Future for CallFuture<F>
+where
+    F: Future<Output = Result<Response, E>>,
+    E: CallError,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let _entered = this.span.enter();
+        let result = ready!(match this.inner.project() {
+            SendingProj::InContext(f) => f.poll(cx),
+            SendingProj::AsIs(f) => f.poll(cx),
+        });
+        if !this.span.is_disabled() {
+            match &result {
+                Ok(response) => {
+                    span::record_status(this.span, response.status(), *this.client_errors)
                 }
+                Err(err) => span::record_error(this.span, &err.text(), err.status()),
             }
         }
-        result
+        Poll::Ready(result)
     }
 }

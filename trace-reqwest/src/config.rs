@@ -34,6 +34,8 @@ pub enum OutsideContext {
 /// |---|---|
 /// | [`propagation`](Self::propagation) | [`Propagation::default()`]: `X-App-Trace-Id`, W3C `traceparent` (+ `tracestate`), B3 multi |
 /// | [`outside_context`](Self::outside_context) | [`OutsideContext::NewTrace`] |
+/// | [`mark_client_errors`](Self::mark_client_errors) | `false`: only a 5xx answer marks the span `error` |
+/// | [`unsampled_spans`](Self::unsampled_spans) | `true`: a client span for every call |
 ///
 /// ```
 /// use trace_context::codec::{B3Style, Propagation};
@@ -44,10 +46,23 @@ pub enum OutsideContext {
 ///     .outside_context(OutsideContext::InjectNothing);
 /// assert!(!tracing.propagation_config().w3c_enabled());
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ClientTracing {
     propagation: Propagation,
     outside: OutsideContext,
+    client_errors: bool,
+    unsampled_spans: bool,
+}
+
+impl Default for ClientTracing {
+    fn default() -> Self {
+        ClientTracing {
+            propagation: Propagation::default(),
+            outside: OutsideContext::default(),
+            client_errors: false,
+            unsampled_spans: true,
+        }
+    }
 }
 
 impl ClientTracing {
@@ -95,6 +110,59 @@ impl ClientTracing {
     pub fn outside_context(mut self, policy: OutsideContext) -> Self {
         self.outside = policy;
         self
+    }
+
+    /// Also marks the client span `error = "<status>"` when the answer is a 4xx, as Brave's
+    /// HTTP parser does for any status above 399 (default `false`: only a 5xx answer sets
+    /// `error = true`). For services where a 4xx from a callee fails the caller's work (an
+    /// unknown id, a refused request), so that it shows as an error in the trace.
+    ///
+    /// ```
+    /// let t = trace_reqwest::ClientTracing::new().mark_client_errors(true);
+    /// assert!(t.client_errors_marked());
+    /// assert!(!trace_reqwest::ClientTracing::new().client_errors_marked());
+    /// ```
+    pub fn mark_client_errors(mut self, on: bool) -> Self {
+        self.client_errors = on;
+        self
+    }
+
+    /// True when a 4xx answer marks the client span `error`
+    /// ([`mark_client_errors`](Self::mark_client_errors)).
+    ///
+    /// ```
+    /// assert!(!trace_reqwest::ClientTracing::new().client_errors_marked());
+    /// ```
+    pub fn client_errors_marked(&self) -> bool {
+        self.client_errors
+    }
+
+    /// Whether a call in a trace that is not sampled opens its client span (default `true`).
+    ///
+    /// Off, such a call opens no `tracing` span, as Brave gives unsampled traces no-op spans:
+    /// it still gets its own client context (its span id is the parent the callee sees, log
+    /// lines inside the call print it) and its headers, but costs no span in the registry (the
+    /// span would be reported nowhere: exporters record sampled traces only). Keep it on when
+    /// another `tracing` layer (metrics, a second exporter) needs a span for every call.
+    /// Calls in sampled traces, and calls outside any context, always open their span.
+    ///
+    /// ```
+    /// let t = trace_reqwest::ClientTracing::new().unsampled_spans(false);
+    /// assert!(!t.opens_unsampled_spans());
+    /// ```
+    pub fn unsampled_spans(mut self, on: bool) -> Self {
+        self.unsampled_spans = on;
+        self
+    }
+
+    /// True when calls in unsampled traces open their client span
+    /// ([`unsampled_spans`](Self::unsampled_spans)).
+    ///
+    /// ```
+    /// assert!(trace_reqwest::ClientTracing::new().opens_unsampled_spans());
+    /// ```
+    pub fn opens_unsampled_spans(&self) -> bool {
+        self.unsampled_spans
     }
 
     /// The formats written.

@@ -14,8 +14,8 @@ use crate::ClientTracing;
 /// new trace outside any — see [`ClientTracing`]), writes the configured headers (never
 /// overwriting one set by hand), opens the `http.client` span inside that context, passes the
 /// request on, records `http.status_code` (and `error = true` on 5xx, or the error text on a
-/// transport failure) and closes the span when the response headers have arrived. Errors are
-/// returned unchanged.
+/// transport failure; `error = "<status>"` on a 4xx with [`ClientTracing::mark_client_errors`])
+/// and closes the span when the response headers have arrived. Errors are returned unchanged.
 ///
 /// The context is read when the request reaches this middleware, i.e. when the
 /// `send()` future is first polled. Middleware attached after this one (e.g. a retry

@@ -3,7 +3,7 @@
 use std::error::Error as StdError;
 use std::fmt::{self, Write as _};
 
-use reqwest::{Method, Response, StatusCode, Url};
+use reqwest::{Method, StatusCode, Url};
 use tracing::field::Empty;
 use tracing::Span;
 
@@ -28,15 +28,14 @@ pub(crate) fn client_span(method: &Method, url: &Url) -> Span {
     )
 }
 
-/// Records the status (`error = true` on 5xx) once the response headers have arrived.
-pub(crate) fn record_response(span: &Span, response: &Response) {
-    record_status(span, response.status());
-}
-
-fn record_status(span: &Span, status: StatusCode) {
+/// Records the status once the response headers have arrived: `error = true` on 5xx, and with
+/// `client_errors` `error = "<status>"` on 4xx (as Brave's HTTP parser does).
+pub(crate) fn record_status(span: &Span, status: StatusCode, client_errors: bool) {
     span.record("http.status_code", status.as_u16());
     if status.is_server_error() {
         span.record("error", true);
+    } else if client_errors && status.is_client_error() {
+        span.record("error", status.as_str());
     }
 }
 

@@ -504,6 +504,67 @@ async fn a_5xx_marks_the_span_as_an_error_and_a_4xx_does_not() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn with_mark_client_errors_a_4xx_marks_the_span_with_its_status() {
+    let addr = echo_server().await;
+    let tracing = ClientTracing::new().mark_client_errors(true);
+    for via in ALL_VIAS {
+        for (code, error) in [
+            (404, Some("404")),
+            (409, Some("409")),
+            (503, Some("true")),
+            (200, None),
+        ] {
+            let request = request_context(Sampling::Sampled);
+            let (status, _) = fetch(via, &tracing, &format!("http://{addr}/status/{code}"), &[])
+                .with_context(request.clone())
+                .await;
+            assert_eq!(status, code);
+            let span = client_span_of(request.trace_id());
+            assert_eq!(span.field("error"), error, "{code} via {via:?}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn without_unsampled_spans_an_unsampled_call_opens_no_span_but_keeps_its_ids() {
+    let addr = echo_server().await;
+    let tracing = ClientTracing::new().unsampled_spans(false);
+    for via in ALL_VIAS {
+        let request = request_context(Sampling::NotSampled);
+        let (status, body) = fetch(via, &tracing, &format!("http://{addr}/echo/unsampled"), &[])
+            .with_context(request.clone())
+            .await;
+        assert_eq!(status, 200);
+        assert!(
+            support::client_spans_of(request.trace_id()).is_empty(),
+            "{via:?}"
+        );
+        // The call still has a client context of its own: a new span id, child of the request.
+        let seen = Seen::parse(&body);
+        let sent_span = seen.header("x-b3-spanid").expect("b3 span id").to_owned();
+        assert_ne!(sent_span, request.span_id().to_string());
+        assert_eq!(
+            seen.header("x-b3-parentspanid"),
+            Some(request.span_id().to_string().as_str())
+        );
+        assert_eq!(seen.header("x-b3-sampled"), Some("0"));
+
+        // A sampled call opens its span as always.
+        let request = request_context(Sampling::Sampled);
+        let (status, body) = fetch(via, &tracing, &format!("http://{addr}/echo/sampled"), &[])
+            .with_context(request.clone())
+            .await;
+        assert_eq!(status, 200);
+        let span = client_span_of(request.trace_id());
+        assert_eq!(
+            Seen::parse(&body).header("x-b3-spanid"),
+            Some(span.span_id().to_string().as_str()),
+            "{via:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_user_span_is_the_parent_of_the_client_span() {
     let addr = echo_server().await;
     let request = request_context(Sampling::Sampled);

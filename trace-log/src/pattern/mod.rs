@@ -26,6 +26,7 @@ pub(crate) struct Pattern {
     started: Instant,
     /// Some conversion prints the time: read the clock per event.
     needs_time: bool,
+    needs_span_fields: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -79,10 +80,22 @@ struct Modifier {
     truncate_end: bool,
 }
 
+/// MDC keys whose values trace-context generates (never received text): `traceId`, `spanId`,
+/// `parentId`, `sampled`. A user field of the same name is shadowed by them (see
+/// `trace_context::Context::get`).
+fn is_generated_key(key: &str) -> bool {
+    matches!(key, "traceId" | "spanId" | "parentId" | "sampled")
+}
+
 impl Pattern {
     /// True when a conversion prints the time.
     pub(crate) fn needs_time(&self) -> bool {
         self.needs_time
+    }
+
+    /// True when a conversion prints span fields (`%fields`, `%fields{spans}`).
+    pub(crate) fn needs_span_fields(&self) -> bool {
+        self.needs_span_fields
     }
 
     /// Writes one line.
@@ -92,6 +105,14 @@ impl Pattern {
                 Item::Literal(s) => out.write_str(s)?,
                 Item::Newline => out.write_char('\n')?,
                 Item::Conversion(c, None) => self.write_conversion(c, out, line)?,
+                // Padded on the right, never cut (`%-5level`): written straight through, the
+                // padding after it.
+                Item::Conversion(c, Some(m)) if m.left_align && m.max.is_none() => {
+                    let mut counted = CharCounter { out, chars: 0 };
+                    self.write_conversion(c, &mut counted, line)?;
+                    let written = counted.chars;
+                    write_spaces(out, m.min.saturating_sub(written))?;
+                }
                 Item::Conversion(c, Some(m)) => with_scratch(|scratch| {
                     self.write_conversion(c, scratch, line)?;
                     m.apply(out, scratch)
@@ -146,6 +167,9 @@ impl Pattern {
             Conversion::Mdc { key, default } => {
                 let value = line.ctx.and_then(|c| c.get(key));
                 match (value, default) {
+                    // The ids and the sampled flag are made here (hex digits, `true`/`false`):
+                    // nothing to escape.
+                    (Some(v), _) if is_generated_key(key) => out.write_str(&v),
                     (Some(v), _) => LineEscaper::new(out, opts.value_escape()).write_str(&v),
                     (None, Some(d)) => out.write_str(d),
                     (None, None) => out.write_str(placeholder),
@@ -240,6 +264,19 @@ fn with_scratch(mut f: impl FnMut(&mut String) -> fmt::Result) -> fmt::Result {
     match res {
         Ok(Some(r)) => r,
         _ => f(&mut String::new()),
+    }
+}
+
+/// Passes text through, counting its characters.
+struct CharCounter<'a, W: Write + ?Sized> {
+    out: &'a mut W,
+    chars: usize,
+}
+
+impl<W: Write + ?Sized> Write for CharCounter<'_, W> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.chars += s.chars().count();
+        self.out.write_str(s)
     }
 }
 

@@ -78,10 +78,17 @@ impl<'p> Parser<'p> {
         let needs_time = items
             .iter()
             .any(|i| matches!(i, Item::Conversion(Conversion::Date(_), _)));
+        let needs_span_fields = items.iter().any(|i| {
+            matches!(
+                i,
+                Item::Conversion(Conversion::Fields(FieldScope::All | FieldScope::Spans), _)
+            )
+        });
         Ok(Pattern {
             items: items.into_boxed_slice(),
             started: Instant::now(),
             needs_time,
+            needs_span_fields,
         })
     }
 
@@ -400,5 +407,9 @@ mod tests {
         }
         assert!(!p.needs_time());
         assert!(parse("%d").unwrap().needs_time());
+        assert!(!p.needs_span_fields());
+        assert!(parse("%m%fields").unwrap().needs_span_fields());
+        assert!(parse("%m%fields{spans}").unwrap().needs_span_fields());
+        assert!(!parse("%m%fields{event}").unwrap().needs_span_fields());
     }
 }

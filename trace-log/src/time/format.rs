@@ -18,6 +18,9 @@ pub(crate) struct DateFormat {
     zone: Option<TimeZone>,
     /// Digits of the second's fraction printed (0..=9): what a cached rendering depends on.
     fraction_digits: u32,
+    /// Exactly one fraction-of-second item: a rendering cached for the same second can be
+    /// reused by rewriting its digits.
+    single_fraction: bool,
     /// Identifies this format in the per-thread cache.
     id: u64,
 }
@@ -108,10 +111,16 @@ impl DateFormat {
             })
             .max()
             .unwrap_or(0);
+        let single_fraction = items
+            .iter()
+            .filter(|i| matches!(i, Item::Fraction(_)))
+            .count()
+            == 1;
         Ok(DateFormat {
             items: items.into_boxed_slice(),
             zone,
             fraction_digits,
+            single_fraction,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         })
     }
@@ -132,8 +141,18 @@ impl DateFormat {
             sub,
         };
         let hit = CACHE.try_with(|cache| {
-            let cache = cache.try_borrow().ok()?;
-            let slot = cache.slots.iter().find(|s| s.key == Some(key))?;
+            let mut cache = cache.try_borrow_mut().ok()?;
+            if let Some(slot) = cache.slots.iter().find(|s| s.key == Some(key)) {
+                return Some(out.write_str(slot.as_str()));
+            }
+            // The same second in another millisecond (the usual case for a busy service):
+            // everything but the fraction digits is the same text.
+            let slot = cache.slots.iter_mut().find(|s| {
+                s.key
+                    .is_some_and(|k| k.id == key.id && k.zone == key.zone && k.secs == key.secs)
+            })?;
+            slot.rewrite_fraction(sub, self.fraction_digits)?;
+            slot.key = Some(key);
             Some(out.write_str(slot.as_str()))
         });
         if let Ok(Some(res)) = hit {
@@ -141,9 +160,14 @@ impl DateFormat {
         }
         let civil = now.civil(zone);
         let mut buf = StackBuf::new();
-        if self.render(&mut buf, &civil).is_err() {
+        let mut fraction_at = None;
+        let mark = &mut |b: &StackBuf| fraction_at = Some(b.len);
+        if self.render(&mut buf, &civil, mark).is_err() {
             // Longer than a cache slot (long literal text): render straight to the output.
-            return self.render(out, &civil);
+            return self.render(out, &civil, &mut |_| {});
+        }
+        if self.single_fraction {
+            buf.fraction_at = fraction_at;
         }
         let _ = CACHE.try_with(|cache| {
             if let Ok(mut cache) = cache.try_borrow_mut() {
@@ -153,8 +177,17 @@ impl DateFormat {
         out.write_str(buf.as_str())
     }
 
-    fn render<W: Write + ?Sized>(&self, out: &mut W, c: &Civil) -> fmt::Result {
+    /// Renders `c`; `mark` is called with the output just before a fraction of a second.
+    fn render<W: Write + ?Sized>(
+        &self,
+        out: &mut W,
+        c: &Civil,
+        mark: &mut dyn FnMut(&W),
+    ) -> fmt::Result {
         for item in self.items.iter() {
+            if matches!(item, Item::Fraction(_)) {
+                mark(out);
+            }
             match item {
                 Item::Literal(s) => out.write_str(s)?,
                 Item::Year(YearStyle::TwoDigits) => {
@@ -485,6 +518,7 @@ impl Cache {
         let slot = &mut self.slots[idx];
         slot.buf = text.buf;
         slot.len = text.len;
+        slot.fraction_at = text.fraction_at;
         slot.key = Some(key);
     }
 }
@@ -504,6 +538,8 @@ struct StackBuf {
     buf: [u8; SLOT_LEN],
     len: usize,
     key: Option<CacheKey>,
+    /// Where the digits of the (only) fraction of a second start, if the format has one.
+    fraction_at: Option<usize>,
 }
 
 impl StackBuf {
@@ -512,7 +548,25 @@ impl StackBuf {
             buf: [0; SLOT_LEN],
             len: 0,
             key: None,
+            fraction_at: None,
         }
+    }
+
+    /// Rewrites the fraction digits in place with `sub` (`digits` digits, zero-padded); `None`
+    /// when this rendering has no single fraction to rewrite.
+    fn rewrite_fraction(&mut self, sub: u32, digits: u32) -> Option<()> {
+        let at = self.fraction_at?;
+        let end = at.checked_add(digits as usize)?;
+        let field = self.buf.get_mut(at..end.min(self.len))?;
+        if field.len() != digits as usize {
+            return None;
+        }
+        let mut n = sub;
+        for b in field.iter_mut().rev() {
+            *b = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        Some(())
     }
 
     fn as_str(&self) -> &str {
@@ -552,6 +606,40 @@ mod tests {
         f.write(&mut again, T, zone).unwrap();
         assert_eq!(s, again);
         s
+    }
+
+    /// What a fresh format (empty cache slot) renders.
+    fn fresh(pattern: &str, t: Timestamp) -> String {
+        let f = DateFormat::parse(pattern, None).unwrap();
+        let mut s = String::new();
+        f.render(&mut s, &t.civil(TimeZone::Utc), &mut |_| {})
+            .unwrap();
+        s
+    }
+
+    #[test]
+    fn a_cached_second_gets_its_fraction_rewritten() {
+        for pattern in [
+            "HH:mm:ss.SSS",
+            "yyyy-MM-dd HH:mm:ss,SSS",
+            "SSS",
+            "MMMM d, HH:mm:ss.SSSSSS 'UTC'",
+            "ss.S",
+            "ss.SSS SSS",
+            "HH:mm:ss",
+        ] {
+            let f = DateFormat::parse(pattern, None).unwrap();
+            let mut t = T;
+            for secs in [T.secs, T.secs + 1] {
+                t.secs = secs;
+                for step in [0u32, 1_000_000, 7_000_000, 500_000_000, 876_543_210, 0] {
+                    t.nanos = step;
+                    let mut s = String::new();
+                    f.write(&mut s, t, TimeZone::Utc).unwrap();
+                    assert_eq!(s, fresh(pattern, t), "{pattern} at {t:?}");
+                }
+            }
+        }
     }
 
     #[test]
