@@ -41,11 +41,12 @@ fn write_len(digits: &mut [u8], mut n: usize) {
     }
 }
 
-/// Appends length digits or a flag (7-bit values, hence ASCII and valid UTF-8 on their own).
+/// Appends length digits or a flag: 7-bit values, so each is one ASCII character (pushed one
+/// by one: cheaper for these few bytes than validating them as UTF-8 text).
+#[inline]
 fn push_ascii(buf: &mut String, bytes: &[u8]) {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => buf.push_str(text),
-        Err(_) => bytes.iter().for_each(|&b| buf.push(char::from(b))),
+    for &b in bytes {
+        buf.push(char::from(b & 0x7f));
     }
 }
 
