@@ -22,8 +22,9 @@ use crate::services::{gateway, order, product, user, Service};
 pub const SERVICE_KEY: &str = "service";
 
 /// Wraps a service's routes with trace-kit: trace-tower's layer (reads or mints the trace id,
-/// runs the request in its context, opens the server span named after the service — the
-/// exporter's `localEndpoint.serviceName` for it and its client spans — and echoes
+/// runs the request in its context, opens the server span of a sampled request named after
+/// the service — the exporter's `localEndpoint.serviceName` for it and its client spans — and
+/// echoes
 /// `X-App-Trace-Id`) and the service's name in the MDC under [`SERVICE_KEY`] (for the log
 /// lines). A 4xx answer marks the server span `error = "<status>"`, as Brave's HTTP parser
 /// does for any status above 399 (trace-tower marks 5xx itself): in the shop an unknown user
@@ -37,9 +38,12 @@ pub const SERVICE_KEY: &str = "service";
 /// ```
 #[cfg(feature = "instrumented")]
 pub fn traced(service: Service, routes: Router) -> Router {
-    routes
-        .layer(service_mdc::ServiceMdcLayer(service))
-        .layer(trace_tower::TraceLayer::new().service_name(service.name()))
+    routes.layer(service_mdc::ServiceMdcLayer(service)).layer(
+        trace_tower::TraceLayer::new()
+            .service_name(service.name())
+            // As on the client side: the exporter is the only consumer of server spans.
+            .unsampled_spans(false),
+    )
 }
 
 /// Wraps a service's routes with trace-kit (here: the bare build, so nothing).
@@ -140,7 +144,8 @@ mod service_mdc {
             });
             if let Ok(response) = &result {
                 if response.status().is_client_error() {
-                    // Inside trace-tower's layer: the current span is the server span.
+                    // Inside trace-tower's layer: the current span is the server span (none for an
+                    // unsampled request: recording is then a no-op).
                     tracing::Span::current().record("error", response.status().as_str());
                 }
             }

@@ -17,7 +17,8 @@ const DEFAULT_ECHO_HEADER: &str = "x-app-trace-id";
 ///
 /// Defaults: read `X-App-Trace-Id`, `traceparent`/`tracestate` and B3 (single and multi);
 /// echo the id in `X-App-Trace-Id`; mint random 128-bit trace ids; decide sampling with the
-/// global sampler (`trace_context::set_global_sampler`); no service name on the span.
+/// global sampler (`trace_context::set_global_sampler`); no service name on the span; a server
+/// span for every request, sampled or not ([`TraceLayer::unsampled_spans`]).
 ///
 /// ```
 /// use std::sync::Arc;
@@ -51,6 +52,7 @@ pub(crate) struct Config {
     pub(crate) generator: IdGenerator,
     pub(crate) sampler: Option<Arc<dyn Sampler>>,
     pub(crate) service_name: Option<Arc<str>>,
+    pub(crate) unsampled_spans: bool,
 }
 
 impl Default for TraceLayer {
@@ -76,6 +78,7 @@ impl TraceLayer {
                 generator: IdGenerator::random(),
                 sampler: None,
                 service_name: None,
+                unsampled_spans: true,
             }),
         }
     }
@@ -147,6 +150,31 @@ impl TraceLayer {
         self.update(|c| c.service_name = Some(name))
     }
 
+    /// Whether requests of unsampled traces get a server span too (default `true`).
+    ///
+    /// With `false`, an unsampled request opens no `tracing` span (as Brave's no-op spans):
+    /// it still runs inside its context, so log lines carry its ids, MDC fields work and
+    /// outgoing calls propagate the trace, but layers that need the span itself (a formatter
+    /// printing span fields, another tracing exporter) see nothing of it. Worth it when the
+    /// Zipkin exporter is the only consumer of server spans: it records sampled traces only.
+    ///
+    /// ```
+    /// let layer = trace_tower::TraceLayer::new().unsampled_spans(false);
+    /// assert!(!layer.opens_unsampled_spans());
+    /// ```
+    pub fn unsampled_spans(self, on: bool) -> Self {
+        self.update(|c| c.unsampled_spans = on)
+    }
+
+    /// Whether unsampled requests get a server span ([`TraceLayer::unsampled_spans`]).
+    ///
+    /// ```
+    /// assert!(trace_tower::TraceLayer::new().opens_unsampled_spans());
+    /// ```
+    pub fn opens_unsampled_spans(&self) -> bool {
+        self.config.unsampled_spans
+    }
+
     fn update(mut self, f: impl FnOnce(&mut Config)) -> Self {
         f(Arc::make_mut(&mut self.config));
         self
@@ -178,6 +206,7 @@ impl fmt::Debug for TraceLayer {
             .field("generator", &self.config.generator)
             .field("sampler", &self.config.sampler.as_ref().map(|_| "custom"))
             .field("service_name", &self.config.service_name)
+            .field("unsampled_spans", &self.config.unsampled_spans)
             .finish()
     }
 }

@@ -120,7 +120,11 @@ where
             name: name.clone(),
         });
         let _ctx_guard = ctx.enter();
-        let span = server_span(&req, &self.config, &ctx);
+        let span = if self.config.unsampled_spans || ctx.is_sampled() {
+            server_span(&req, &self.config, &ctx)
+        } else {
+            tracing::Span::none()
+        };
         // Entered so that work done synchronously inside `call` (routing, extractors that
         // run eagerly) is inside the span and the context too.
         let inner = {
