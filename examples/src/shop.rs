@@ -24,9 +24,8 @@ pub const SERVICE_KEY: &str = "service";
 /// Wraps a service's routes with trace-kit: trace-tower's layer (reads or mints the trace id,
 /// runs the request in its context, opens the server span of a sampled request named after
 /// the service — the exporter's `localEndpoint.serviceName` for it and its client spans — and
-/// echoes
-/// `X-App-Trace-Id`) and the service's name in the MDC under [`SERVICE_KEY`] (for the log
-/// lines). A 4xx answer marks the server span `error = "<status>"`, as Brave's HTTP parser
+/// echoes `X-App-Trace-Id`) and the service's name in the MDC under [`SERVICE_KEY`] (for the
+/// log lines). A 4xx answer marks the server span `error = "<status>"`, as Brave's HTTP parser
 /// does for any status above 399 (trace-tower marks 5xx itself): in the shop an unknown user
 /// or product fails the order and must show as an error in the trace. Without the
 /// `instrumented` feature the routes are returned as they are.
