@@ -21,14 +21,14 @@ use crate::services::{gateway, order, product, user, Service};
 /// The MDC key holding the name of the service handling the request.
 pub const SERVICE_KEY: &str = "service";
 
-/// Wraps a service's routes with trace-kit: trace-tower's layer (reads or mints the trace id,
-/// runs the request in its context, opens the server span of a sampled request named after
-/// the service — the exporter's `localEndpoint.serviceName` for it and its client spans — and
-/// echoes `X-App-Trace-Id`) and the service's name in the MDC under [`SERVICE_KEY`] (for the
-/// log lines). A 4xx answer marks the server span `error = "<status>"`, as Brave's HTTP parser
-/// does for any status above 399 (trace-tower marks 5xx itself): in the shop an unknown user
-/// or product fails the order and must show as an error in the trace. Without the
-/// `instrumented` feature the routes are returned as they are.
+/// Wraps a service's routes with trace-kit's `TraceLayer`: it reads or mints the trace id,
+/// runs the request in its context — which starts with the service's name in the MDC under
+/// [`SERVICE_KEY`], for the log lines — opens the server span of a sampled request named after
+/// the service (the exporter's `localEndpoint.serviceName` for it and its client spans),
+/// marks a 4xx answer as an error on it, as Brave's HTTP parser does for any status above 399
+/// (in the shop an unknown user or product fails the order and must show as an error in the
+/// trace), and echoes `X-App-Trace-Id`. Without the `instrumented` feature the routes are
+/// returned as they are.
 ///
 /// ```
 /// use examples::services::Service;
@@ -37,9 +37,11 @@ pub const SERVICE_KEY: &str = "service";
 /// ```
 #[cfg(feature = "instrumented")]
 pub fn traced(service: Service, routes: Router) -> Router {
-    routes.layer(service_mdc::ServiceMdcLayer(service)).layer(
+    routes.layer(
         trace_tower::TraceLayer::new()
             .service_name(service.name())
+            .mdc_field(SERVICE_KEY, service.name())
+            .mark_client_errors(true)
             // As on the client side: the exporter is the only consumer of server spans.
             .unsampled_spans(false),
     )
@@ -55,102 +57,6 @@ pub fn traced(service: Service, routes: Router) -> Router {
 #[cfg(not(feature = "instrumented"))]
 pub fn traced(_service: Service, routes: Router) -> Router {
     routes
-}
-
-#[cfg(feature = "instrumented")]
-mod service_mdc {
-    use std::future::Future;
-    use std::pin::Pin;
-    use std::task::{ready, Context as TaskContext, Poll};
-
-    use axum::extract::Request;
-    use axum::response::Response;
-    use pin_project::pin_project;
-    use trace_context::{Context, WithContext, WithContextFuture};
-
-    use super::SERVICE_KEY;
-    use crate::services::Service;
-
-    /// Runs the rest of the request with the service's name in the MDC and marks the server
-    /// span `error = "<status>"` when the answer is a 4xx (see [`super::traced`]). A plain
-    /// tower layer with its own future: `axum::middleware::from_fn` costs a boxed clone of the
-    /// inner service per request, and a boxed `async` block an allocation per request.
-    #[derive(Clone, Copy)]
-    pub(super) struct ServiceMdcLayer(pub(super) Service);
-
-    impl<S> tower_layer::Layer<S> for ServiceMdcLayer {
-        type Service = ServiceMdc<S>;
-
-        fn layer(&self, inner: S) -> ServiceMdc<S> {
-            ServiceMdc {
-                inner,
-                service: self.0,
-            }
-        }
-    }
-
-    #[derive(Clone)]
-    pub(super) struct ServiceMdc<S> {
-        inner: S,
-        service: Service,
-    }
-
-    impl<S> tower_service::Service<Request> for ServiceMdc<S>
-    where
-        S: tower_service::Service<Request, Response = Response>,
-    {
-        type Response = Response;
-        type Error = S::Error;
-        type Future = ServiceMdcFuture<S::Future>;
-
-        fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), S::Error>> {
-            self.inner.poll_ready(cx)
-        }
-
-        fn call(&mut self, req: Request) -> Self::Future {
-            let ctx = Context::current().map(|c| c.with_field(SERVICE_KEY, self.service.name()));
-            let inner = match ctx {
-                Some(c) => InContext::Yes(c.scope(|| self.inner.call(req)).with_context(c)),
-                None => InContext::No(self.inner.call(req)),
-            };
-            ServiceMdcFuture { inner }
-        }
-    }
-
-    /// The response future of [`ServiceMdc`].
-    #[pin_project]
-    pub(super) struct ServiceMdcFuture<F> {
-        #[pin]
-        inner: InContext<F>,
-    }
-
-    #[pin_project(project = InContextProj)]
-    enum InContext<F> {
-        Yes(#[pin] WithContextFuture<F>),
-        No(#[pin] F),
-    }
-
-    impl<F, E> Future for ServiceMdcFuture<F>
-    where
-        F: Future<Output = Result<Response, E>>,
-    {
-        type Output = Result<Response, E>;
-
-        fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
-            let result = ready!(match self.project().inner.project() {
-                InContextProj::Yes(f) => f.poll(cx),
-                InContextProj::No(f) => f.poll(cx),
-            });
-            if let Ok(response) = &result {
-                if response.status().is_client_error() {
-                    // Inside trace-tower's layer: the current span is the server span (none for an
-                    // unsampled request: recording is then a no-op).
-                    tracing::Span::current().record("error", response.status().as_str());
-                }
-            }
-            Poll::Ready(result)
-        }
-    }
 }
 
 /// The gateway, traced, routing to the order service at `order_url`.

@@ -427,6 +427,30 @@ impl Context {
         next
     }
 
+    /// This context with `fields` added — shared, not copied, when the context has no fields
+    /// of its own yet (the usual case for a request's new context); a field already set keeps
+    /// being replaced by the later value, as with [`Context::with_field`].
+    ///
+    /// ```
+    /// use trace_context::{Context, MdcFields};
+    /// let service = MdcFields::new().with("service", "order");
+    /// let ctx = Context::new_root().with_mdc_fields(&service);
+    /// assert_eq!(ctx.field("service"), Some("order"));
+    /// ```
+    pub fn with_mdc_fields(mut self, fields: &MdcFields) -> Context {
+        if fields.0.is_empty() {
+            return self;
+        }
+        if self.0.fields.is_none() {
+            Arc::make_mut(&mut self.0).fields = Some(Arc::clone(&fields.0));
+            return self;
+        }
+        for (key, value) in fields.0.iter() {
+            self.set_field(key, value);
+        }
+        self
+    }
+
     pub(crate) fn set_field(&mut self, key: &str, value: &str) {
         let inner = Arc::make_mut(&mut self.0);
         let fields = Arc::make_mut(inner.fields.get_or_insert_with(Default::default));
@@ -455,6 +479,78 @@ impl Context {
     /// ```
     pub fn ptr_eq(&self, other: &Context) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// MDC fields built once and given to many contexts without copying them
+/// ([`Context::with_mdc_fields`]): e.g. the name of the service in every request's context,
+/// as trace-tower's `TraceLayer::mdc_field` does.
+///
+/// ```
+/// let fields = trace_context::MdcFields::new().with("service", "order").with("zone", "eu-1");
+/// assert_eq!(fields.len(), 2);
+/// ```
+#[derive(Clone, Default)]
+pub struct MdcFields(Arc<Fields>);
+
+impl MdcFields {
+    /// No fields.
+    ///
+    /// ```
+    /// assert!(trace_context::MdcFields::new().is_empty());
+    /// ```
+    pub fn new() -> Self {
+        MdcFields::default()
+    }
+
+    /// These fields with `key` set to `value` (replacing an earlier value of `key`).
+    ///
+    /// ```
+    /// let f = trace_context::MdcFields::new().with("k", "a").with("k", "b");
+    /// assert_eq!(f.get("k"), Some("b"));
+    /// ```
+    pub fn with(mut self, key: &str, value: &str) -> Self {
+        let fields = Arc::make_mut(&mut self.0);
+        match fields.iter_mut().find(|(k, _)| &**k == key) {
+            Some((_, v)) => *v = value.into(),
+            None => fields.push((key.into(), value.into())),
+        }
+        self
+    }
+
+    /// The value of `key`, if set.
+    ///
+    /// ```
+    /// assert_eq!(trace_context::MdcFields::new().with("k", "v").get("k"), Some("v"));
+    /// ```
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| &**k == key).map(|(_, v)| &**v)
+    }
+
+    /// How many fields.
+    ///
+    /// ```
+    /// assert_eq!(trace_context::MdcFields::new().with("k", "v").len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when there are none.
+    ///
+    /// ```
+    /// assert!(trace_context::MdcFields::new().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for MdcFields {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.0.iter().map(|(k, v)| (&**k, &**v)))
+            .finish()
     }
 }
 
@@ -607,5 +703,39 @@ impl Drop for ContextGuard {
 impl fmt::Debug for ContextGuard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("ContextGuard")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shared_mdc_fields_are_never_changed_through_a_context() {
+        let service = MdcFields::new().with("service", "order");
+        let a = Context::new_root().with_mdc_fields(&service);
+        let b = Context::new_root().with_mdc_fields(&service);
+        // Shared, not copied.
+        assert!(Arc::ptr_eq(a.0.fields.as_ref().unwrap(), &service.0));
+        // A put on one request's context copies on write: the template and the other request
+        // stay as they were.
+        let a2 = a.with_field("user", "42").with_field("service", "renamed");
+        assert_eq!(a2.field("user"), Some("42"));
+        assert_eq!(a2.field("service"), Some("renamed"));
+        assert_eq!(service.get("service"), Some("order"));
+        assert_eq!(service.len(), 1);
+        assert_eq!(b.field("service"), Some("order"));
+        assert_eq!(b.field("user"), None);
+        // A context with fields of its own gets the shared ones added, later values winning.
+        let own = Context::new_root()
+            .with_field("service", "old")
+            .with_field("k", "v");
+        let merged = own.with_mdc_fields(&service);
+        assert_eq!(merged.field("service"), Some("order"));
+        assert_eq!(merged.field("k"), Some("v"));
+        // No fields: nothing changes.
+        let c = Context::new_root();
+        let same = c.clone().with_mdc_fields(&MdcFields::new());
+        assert!(same.ptr_eq(&c));
     }
 }

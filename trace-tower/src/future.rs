@@ -35,14 +35,23 @@ pub struct ResponseFuture<F> {
     inner: WithContextFuture<F>,
     span: Span,
     echo: Option<Echo>,
+    /// A 4xx marks the span failed too.
+    client_errors: bool,
 }
 
 impl<F: Future> ResponseFuture<F> {
-    pub(crate) fn new(inner: F, ctx: Context, span: Span, echo: Option<Echo>) -> Self {
+    pub(crate) fn new(
+        inner: F,
+        ctx: Context,
+        span: Span,
+        echo: Option<Echo>,
+        client_errors: bool,
+    ) -> Self {
         ResponseFuture {
             inner: inner.with_context(ctx),
             span,
             echo,
+            client_errors,
         }
     }
 }
@@ -64,7 +73,7 @@ where
         match &mut poll {
             Poll::Pending => {}
             Poll::Ready(Ok(response)) => {
-                record_status(this.span, response.status());
+                record_status(this.span, response.status(), *this.client_errors);
                 if let (Some(echo), Some(ctx)) = (this.echo.take(), this.inner.context()) {
                     echo.apply(response, ctx);
                 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use http::HeaderName;
 use tower_layer::Layer;
 use trace_context::codec::Propagation;
-use trace_context::{IdGenerator, Sampler};
+use trace_context::{IdGenerator, MdcFields, Sampler};
 
 use crate::service::TraceService;
 
@@ -18,7 +18,9 @@ const DEFAULT_ECHO_HEADER: &str = "x-app-trace-id";
 /// Defaults: read `X-App-Trace-Id`, `traceparent`/`tracestate` and B3 (single and multi);
 /// echo the id in `X-App-Trace-Id`; mint random 128-bit trace ids; decide sampling with the
 /// global sampler (`trace_context::set_global_sampler`); no service name on the span; a server
-/// span for every request, sampled or not ([`TraceLayer::unsampled_spans`]).
+/// span for every request, sampled or not ([`TraceLayer::unsampled_spans`]); no MDC fields of
+/// its own ([`TraceLayer::mdc_field`]); only 5xx mark the span failed
+/// ([`TraceLayer::mark_client_errors`]).
 ///
 /// ```
 /// use std::sync::Arc;
@@ -53,6 +55,8 @@ pub(crate) struct Config {
     pub(crate) sampler: Option<Arc<dyn Sampler>>,
     pub(crate) service_name: Option<Arc<str>>,
     pub(crate) unsampled_spans: bool,
+    pub(crate) mdc: MdcFields,
+    pub(crate) client_errors: bool,
 }
 
 impl Default for TraceLayer {
@@ -79,6 +83,8 @@ impl TraceLayer {
                 sampler: None,
                 service_name: None,
                 unsampled_spans: true,
+                mdc: MdcFields::new(),
+                client_errors: false,
             }),
         }
     }
@@ -150,6 +156,51 @@ impl TraceLayer {
         self.update(|c| c.service_name = Some(name))
     }
 
+    /// A field every request's context starts with (MDC style: `%X{key}` in trace-log's
+    /// patterns, `mdc::get(key)` in code), e.g. the service's name when one process hosts
+    /// several services. The fields are built once and shared by the requests' contexts, not
+    /// copied per request; a handler's `mdc::put` of the same key replaces it for its request
+    /// only. Default: none.
+    ///
+    /// ```
+    /// let layer = trace_tower::TraceLayer::new().mdc_field("service", "order");
+    /// assert_eq!(layer.mdc_fields().get("service"), Some("order"));
+    /// ```
+    pub fn mdc_field(self, key: &str, value: &str) -> Self {
+        self.update(|c| c.mdc = std::mem::take(&mut c.mdc).with(key, value))
+    }
+
+    /// The fields every request's context starts with ([`TraceLayer::mdc_field`]).
+    ///
+    /// ```
+    /// assert!(trace_tower::TraceLayer::new().mdc_fields().is_empty());
+    /// ```
+    pub fn mdc_fields(&self) -> &MdcFields {
+        &self.config.mdc
+    }
+
+    /// Whether a 4xx answer marks the server span failed (`error` = the status code), as
+    /// Brave's default HTTP parser does for any status above 399. Default `false`: a 4xx is
+    /// the client's fault, as OpenTelemetry's server conventions have it (5xx are always
+    /// marked).
+    ///
+    /// ```
+    /// let layer = trace_tower::TraceLayer::new().mark_client_errors(true);
+    /// assert!(layer.client_errors_marked());
+    /// ```
+    pub fn mark_client_errors(self, on: bool) -> Self {
+        self.update(|c| c.client_errors = on)
+    }
+
+    /// Whether a 4xx marks the server span failed ([`TraceLayer::mark_client_errors`]).
+    ///
+    /// ```
+    /// assert!(!trace_tower::TraceLayer::new().client_errors_marked());
+    /// ```
+    pub fn client_errors_marked(&self) -> bool {
+        self.config.client_errors
+    }
+
     /// Whether requests of unsampled traces get a server span too (default `true`).
     ///
     /// With `false`, an unsampled request opens no `tracing` span (as Brave's no-op spans):
@@ -207,6 +258,8 @@ impl fmt::Debug for TraceLayer {
             .field("sampler", &self.config.sampler.as_ref().map(|_| "custom"))
             .field("service_name", &self.config.service_name)
             .field("unsampled_spans", &self.config.unsampled_spans)
+            .field("mdc", &self.config.mdc)
+            .field("client_errors", &self.config.client_errors)
             .finish()
     }
 }

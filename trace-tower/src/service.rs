@@ -115,6 +115,7 @@ where
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
         let (ctx, received) = self.context_for(req.headers());
+        let ctx = ctx.with_mdc_fields(&self.config.mdc);
         let echo = self.config.echo.as_ref().map(|name| Echo {
             received: received.cloned(),
             name: name.clone(),
@@ -132,7 +133,7 @@ where
             self.inner.call(req)
         };
         // The guard holds its own clone; this one moves into the future.
-        ResponseFuture::new(inner, ctx, span, echo)
+        ResponseFuture::new(inner, ctx, span, echo, self.config.client_errors)
     }
 }
 

@@ -75,12 +75,12 @@ mod framework {
     }
 }
 
-/// Records the status; a 5xx also sets `error` to the status code (the value Brave writes;
-/// Brave's default parser also marks 4xx, which OpenTelemetry's server conventions and this
-/// layer leave to the client).
-pub(crate) fn record_status(span: &Span, status: StatusCode) {
+/// Records the status; a 5xx (and a 4xx when `client_errors`) also sets `error` to the status
+/// code (the value Brave writes; Brave's default parser marks 4xx too, which OpenTelemetry's
+/// server conventions and this layer by default leave to the client).
+pub(crate) fn record_status(span: &Span, status: StatusCode, client_errors: bool) {
     span.record("http.status_code", status.as_u16());
-    if status.is_server_error() {
+    if status.is_server_error() || (client_errors && status.is_client_error()) {
         span.record("error", status.as_str());
     }
 }
