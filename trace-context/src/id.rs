@@ -21,16 +21,38 @@ pub struct HexBuf<const N: usize> {
 }
 
 impl<const N: usize> HexBuf<N> {
-    fn from_u128(mut v: u128, digits: usize) -> Self {
+    /// The last `digits` hex digits of `v` (`digits <= N`), eight at a time when `digits` is
+    /// a multiple of 8 (16 and 32: every id form).
+    fn from_u128(v: u128, digits: usize) -> Self {
         let mut buf = [b'0'; N];
-        for slot in buf[N - digits..].iter_mut().rev() {
-            *slot = HEX[(v & 0xf) as usize];
-            v >>= 4;
+        let start = N - digits;
+        if digits % 8 == 0 {
+            let words = digits / 8;
+            for (i, chunk) in buf[start..].chunks_exact_mut(8).enumerate() {
+                let word = (v >> (32 * (words - 1 - i))) as u32;
+                chunk.copy_from_slice(&hex_digits8(word).to_be_bytes());
+            }
+        } else {
+            let mut v = v;
+            for slot in buf[start..].iter_mut().rev() {
+                *slot = HEX[(v & 0xf) as usize];
+                v >>= 4;
+            }
         }
         HexBuf {
             buf,
-            start: (N - digits) as u8,
+            start: start as u8,
         }
+    }
+
+    /// The hex text as bytes (ASCII), for writers that take bytes: no UTF-8 check.
+    ///
+    /// ```
+    /// let s = trace_context::SpanId::from_u64(0xabc).unwrap();
+    /// assert_eq!(s.to_hex().as_bytes(), b"0000000000000abc");
+    /// ```
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[self.start as usize..]
     }
 
     /// The hex text.
@@ -62,6 +84,20 @@ impl<const N: usize> fmt::Debug for HexBuf<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self.as_str(), f)
     }
+}
+
+/// The eight lowercase hex digits of `v` as the bytes of a `u64`, big-endian (the first digit
+/// in the high byte): the nibbles spread into bytes, then `'0'` or `'a' - 10` added to each,
+/// without a table look-up or a branch per digit.
+fn hex_digits8(v: u32) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let x = u64::from(v);
+    let x = (x | (x << 16)) & 0x0000_ffff_0000_ffff;
+    let x = (x | (x << 8)) & 0x00ff_00ff_00ff_00ff;
+    let x = (x | (x << 4)) & 0x0f0f_0f0f_0f0f_0f0f;
+    // 1 in each byte whose nibble is 10 or more (adding 6 carries into bit 4).
+    let letters = ((x + ONES * 6) >> 4) & ONES;
+    x + ONES * u64::from(b'0') + letters * u64::from(b'a' - b'0' - 10)
 }
 
 /// Why a text could not be parsed as an id.
@@ -519,6 +555,33 @@ impl std::str::FromStr for SpanId {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn hex_text_matches_the_formatter() {
+        let mut values: Vec<u128> =
+            vec![1, 0xa, 0xf, 0x10, 0xffff_ffff_ffff_ffff, 1 << 64, u128::MAX];
+        values.push(0x0123_4567_89ab_cdef_fedc_ba98_7654_3210);
+        for _ in 0..2000 {
+            values.push(TraceId::random().to_u128());
+            values.push(u128::from(TraceId::random().to_u128() as u64));
+        }
+        for v in values {
+            let t = TraceId::from_u128(v).unwrap();
+            assert_eq!(t.to_hex().as_str(), format!("{v:032x}"));
+            assert_eq!(t.to_hex().as_bytes(), format!("{v:032x}").as_bytes());
+            let zipkin = if v >> 64 == 0 {
+                format!("{v:016x}")
+            } else {
+                format!("{v:032x}")
+            };
+            assert_eq!(t.to_zipkin_hex().as_str(), zipkin);
+            if let Some(s) = SpanId::from_u64(v as u64) {
+                assert_eq!(s.to_hex().as_str(), format!("{:016x}", v as u64));
+            }
+        }
+        // Odd digit counts still go nibble by nibble.
+        assert_eq!(HexBuf::<8>::from_u128(0xabcde, 5).as_str(), "abcde");
+    }
+
     use super::*;
 
     #[test]

@@ -100,18 +100,6 @@ pub(crate) fn encode_span_cached(span: &SpanRecord, out: &mut Vec<u8>, cache: &m
     write_span_with(span, out, Some(local));
 }
 
-/// The two lower-case hex digits of every byte.
-static HEX_PAIRS: [[u8; 2]; 256] = {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut t = [[0u8; 2]; 256];
-    let mut i = 0;
-    while i < 256 {
-        t[i] = [HEX[i >> 4], HEX[i & 0xf]];
-        i += 1;
-    }
-    t
-};
-
 /// A small stack buffer for the fixed-size parts of a span, written with one copy.
 struct Stack {
     buf: [u8; 160],
@@ -130,17 +118,6 @@ impl Stack {
     fn push(&mut self, bytes: &[u8]) {
         self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
         self.len += bytes.len();
-    }
-
-    /// Writes the 16 lower-case hex digits of `v`.
-    #[inline]
-    fn hex16(&mut self, v: u64) {
-        for (i, byte) in v.to_be_bytes().into_iter().enumerate() {
-            let pair = HEX_PAIRS[byte as usize];
-            self.buf[self.len + 2 * i] = pair[0];
-            self.buf[self.len + 2 * i + 1] = pair[1];
-        }
-        self.len += 16;
     }
 
     #[inline]
@@ -167,19 +144,13 @@ fn write_span_with<O: JsonOut>(span: &SpanRecord, out: &mut O, local: Option<&[u
     // Ids and kind: at most 12 + 32 + 14 + 16 + 8 + 16 + 1 + 18 = 117 bytes.
     let mut head = Stack::new();
     head.push(b"{\"traceId\":\"");
-    let trace = span.trace_id.to_u128();
-    if span.trace_id.is_64bit() {
-        head.hex16(trace as u64);
-    } else {
-        head.hex16((trace >> 64) as u64);
-        head.hex16(trace as u64);
-    }
+    head.push(span.trace_id.to_zipkin_hex().as_bytes());
     if let Some(parent) = span.parent_id {
         head.push(b"\",\"parentId\":\"");
-        head.hex16(parent.to_u64());
+        head.push(parent.to_hex().as_bytes());
     }
     head.push(b"\",\"id\":\"");
-    head.hex16(span.id.to_u64());
+    head.push(span.id.to_hex().as_bytes());
     head.push(b"\"");
     if let Some(kind) = span.kind {
         head.push(b",\"kind\":\"");
