@@ -180,20 +180,10 @@ fn escaped<O: JsonOut>(out: &mut O, bytes: &[u8]) {
     }
 }
 
-/// Writes an unsigned integer in decimal.
+/// Writes an unsigned integer in decimal (itoa: two digits per step from a table).
 #[inline]
-pub(crate) fn uint<O: JsonOut>(out: &mut O, mut v: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    out.raw(&buf[i..]);
+pub(crate) fn uint<O: JsonOut>(out: &mut O, v: u64) {
+    out.raw(itoa::Buffer::new().format(v).as_bytes());
 }
 
 /// Writes an IPv4 address as a JSON string.

@@ -121,18 +121,8 @@ impl Stack {
     }
 
     #[inline]
-    fn uint(&mut self, mut v: u64) {
-        let mut tmp = [0u8; 20];
-        let mut i = tmp.len();
-        loop {
-            i -= 1;
-            tmp[i] = b'0' + (v % 10) as u8;
-            v /= 10;
-            if v == 0 {
-                break;
-            }
-        }
-        self.push(&tmp[i..]);
+    fn uint(&mut self, v: u64) {
+        self.push(itoa::Buffer::new().format(v).as_bytes());
     }
 
     fn bytes(&self) -> &[u8] {
