@@ -71,7 +71,7 @@ pub fn write_span<O: JsonOut>(span: &SpanRecord, out: &mut O) {
 }
 
 /// Remembers the encoding of the last local endpoint seen: the spans of one service share
-/// one `Arc<Endpoint>`, so it is encoded once, not once per span.
+/// one `Arc<Endpoint>` (or equal endpoints), so it is encoded once, not once per span.
 #[derive(Default)]
 pub(crate) struct EndpointCache {
     endpoint: Option<Arc<Endpoint>>,
@@ -80,10 +80,12 @@ pub(crate) struct EndpointCache {
 
 impl EndpointCache {
     fn get(&mut self, endpoint: &Arc<Endpoint>) -> &[u8] {
+        // The same `Arc` (spans of one recorder), or an equal endpoint in another allocation
+        // (spans converted from elsewhere: comparing is far cheaper than encoding again).
         if !self
             .endpoint
             .as_ref()
-            .is_some_and(|e| Arc::ptr_eq(e, endpoint))
+            .is_some_and(|e| Arc::ptr_eq(e, endpoint) || **e == **endpoint)
         {
             self.json.clear();
             self::endpoint(&mut self.json, endpoint, true);
@@ -322,7 +324,14 @@ mod tests {
         let a = sample();
         let mut b = sample();
         b.local_endpoint = Arc::new(Endpoint::service("other"));
-        for s in [&a, &a, &b, &a] {
+        // Equal to `a`'s endpoint, in another allocation; and one that differs only by port.
+        let mut a_copy = sample();
+        a_copy.local_endpoint = Arc::new((*a.local_endpoint).clone());
+        let mut a_port = sample();
+        let mut other_port = (*a.local_endpoint).clone();
+        other_port.port = Some(other_port.port.unwrap_or(0).wrapping_add(1));
+        a_port.local_endpoint = Arc::new(other_port);
+        for s in [&a, &a, &b, &a, &a_copy, &a, &a_port, &a_copy] {
             let mut cached = Vec::new();
             encode_span_cached(s, &mut cached, &mut cache);
             assert_eq!(String::from_utf8(cached).unwrap(), s.to_json());
