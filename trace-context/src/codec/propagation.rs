@@ -207,8 +207,8 @@ impl Propagation {
     /// ```
     pub fn extract<E: Extractor + ?Sized>(&self, carrier: &E) -> Extracted {
         match Gathered::scan(carrier, self.app_header) {
-            Some(gathered) => self.extract_gathered(&gathered),
-            None => self.extract_from(carrier, true),
+            Some(gathered) => self.extract_with(&gathered),
+            None => self.extract_with(&Lookups(carrier)),
         }
     }
 
@@ -236,77 +236,33 @@ impl Propagation {
     ) -> (Extracted, Option<&'a http::HeaderValue>) {
         let mut gathered = Gathered::new(self.app_header);
         let app_value = gathered.scan_header_map(headers);
-        let out = self.extract_gathered(&gathered);
+        let out = self.extract_with(&gathered);
         let app_value = app_value.filter(|_| out.app_trace_id.is_some());
         (out, app_value)
     }
 
-    /// [`Propagation::extract_from`] of what one pass gathered: its fields are read directly.
+    /// The extraction rules, over the headers as `headers` reads them.
     #[inline]
-    fn extract_gathered(&self, g: &Gathered<'_>) -> Extracted {
-        let mut out = Extracted::default();
-        if self.app_header.is_some() {
-            if let Some(raw) = g.app() {
-                self.parse_app_id(raw, &mut out);
-            }
-        }
-        if self.w3c {
-            if let Some(tp) = g
-                .single_traceparent()
-                .and_then(|v| TraceParent::parse(v).ok())
-            {
-                let mut buf = [&b""[..]; MAX_TRACESTATE_HEADERS];
-                let tracestate = g.tracestates(&mut buf).and_then(w3c::parse_tracestate);
-                out.join_traceparent(tp, tracestate);
-                return out;
-            }
-        }
-        if self.b3.is_some() && g.has_b3() {
-            out.join_b3(g);
-        }
-        out
-    }
-
-    fn parse_app_id(&self, raw: &[u8], out: &mut Extracted) {
-        match AppTraceId::parse_with_limit(raw, self.max_app_id_len) {
-            Ok(app) => out.app_trace_id = Some(app),
-            Err(why) => out.app_trace_id_rejected = Some(why),
-        }
-    }
-
-    /// [`Propagation::extract`] by lookups of each header name (`maybe_b3`: false when the
-    /// carrier is known to hold no B3 header, so the six names are not probed).
-    fn extract_from<E: Extractor + ?Sized>(&self, carrier: &E, maybe_b3: bool) -> Extracted {
+    fn extract_with<H: TraceHeaders>(&self, headers: &H) -> Extracted {
         let mut out = Extracted::default();
         if let Some(name) = self.app_header {
-            if let Some(raw) = carrier.first(name) {
-                self.parse_app_id(raw, &mut out);
+            if let Some(raw) = headers.app(name) {
+                match AppTraceId::parse_with_limit(raw, self.max_app_id_len) {
+                    Ok(app) => out.app_trace_id = Some(app),
+                    Err(why) => out.app_trace_id_rejected = Some(why),
+                }
             }
         }
         if self.w3c {
-            if let Some(tp) = extract_traceparent(carrier) {
-                let mut states: [&[u8]; 8] = [b""; 8];
-                let mut n = 0;
-                let mut too_many = false;
-                carrier.each(w3c::TRACESTATE, &mut |v| {
-                    if n < states.len() {
-                        states[n] = v;
-                        n += 1;
-                    } else {
-                        too_many = true;
-                    }
-                });
-                let tracestate = if too_many {
-                    None
-                } else {
-                    w3c::parse_tracestate(&states[..n])
-                };
-                out.join_traceparent(tp, tracestate);
+            if let Some(tp) = headers.traceparent() {
+                out.join_traceparent(tp, headers.tracestate());
                 return out;
             }
         }
-        if self.b3.is_some() && maybe_b3 {
-            out.join_b3(carrier);
+        if self.b3.is_some() {
+            if let Some(b3) = headers.b3() {
+                out.join_b3(b3);
+            }
         }
         out
     }
@@ -418,6 +374,77 @@ fn extract_traceparent<E: Extractor + ?Sized>(carrier: &E) -> Option<TraceParent
     TraceParent::parse(first?).ok()
 }
 
+/// What extraction reads from a request's headers: the same rules apply to headers gathered
+/// in one pass ([`Gathered`]) and to lookups by name in any other carrier ([`Lookups`]).
+trait TraceHeaders {
+    /// The first value of the application id header `name`.
+    fn app(&self, name: &str) -> Option<&[u8]>;
+    /// The one valid `traceparent` (two or more headers are invalid).
+    fn traceparent(&self) -> Option<TraceParent>;
+    /// The validated `tracestate` (`None` when absent, invalid or in too many headers).
+    fn tracestate(&self) -> Option<Arc<str>>;
+    /// Valid B3, single or multi.
+    fn b3(&self) -> Option<B3Context>;
+}
+
+impl TraceHeaders for Gathered<'_> {
+    fn app(&self, _name: &str) -> Option<&[u8]> {
+        // The scan was told the configured name.
+        Gathered::app(self)
+    }
+
+    fn traceparent(&self) -> Option<TraceParent> {
+        self.single_traceparent()
+            .and_then(|v| TraceParent::parse(v).ok())
+    }
+
+    fn tracestate(&self) -> Option<Arc<str>> {
+        let mut buf = [&b""[..]; MAX_TRACESTATE_HEADERS];
+        self.tracestates(&mut buf).and_then(w3c::parse_tracestate)
+    }
+
+    fn b3(&self) -> Option<B3Context> {
+        // Without any B3 header the six names need no probing.
+        self.has_b3().then(|| B3Context::extract(self)).flatten()
+    }
+}
+
+/// A carrier read by header name.
+struct Lookups<'c, E: ?Sized>(&'c E);
+
+impl<E: Extractor + ?Sized> TraceHeaders for Lookups<'_, E> {
+    fn app(&self, name: &str) -> Option<&[u8]> {
+        self.0.first(name)
+    }
+
+    fn traceparent(&self) -> Option<TraceParent> {
+        extract_traceparent(self.0)
+    }
+
+    fn tracestate(&self) -> Option<Arc<str>> {
+        let mut states = [&b""[..]; MAX_TRACESTATE_HEADERS];
+        let mut n = 0;
+        let mut too_many = false;
+        self.0.each(w3c::TRACESTATE, &mut |v| {
+            if n < states.len() {
+                states[n] = v;
+                n += 1;
+            } else {
+                too_many = true;
+            }
+        });
+        if too_many {
+            None
+        } else {
+            w3c::parse_tracestate(&states[..n])
+        }
+    }
+
+    fn b3(&self) -> Option<B3Context> {
+        B3Context::extract(self.0)
+    }
+}
+
 impl Extracted {
     /// Joins the parent of a valid `traceparent` (with its validated `tracestate`).
     fn join_traceparent(&mut self, tp: TraceParent, tracestate: Option<Arc<str>>) {
@@ -430,17 +457,15 @@ impl Extracted {
         });
     }
 
-    /// Takes the B3 decision and parent, when the carrier has valid B3.
-    fn join_b3<E: Extractor + ?Sized>(&mut self, carrier: &E) {
-        if let Some(b) = B3Context::extract(carrier) {
-            self.sampling = b.sampling;
-            self.parent = b.ids.map(|(trace_id, span_id)| RemoteParent {
-                trace_id,
-                span_id,
-                random_trace_id: false,
-                tracestate: None,
-            });
-        }
+    /// Takes the decision and parent of valid B3.
+    fn join_b3(&mut self, b: B3Context) {
+        self.sampling = b.sampling;
+        self.parent = b.ids.map(|(trace_id, span_id)| RemoteParent {
+            trace_id,
+            span_id,
+            random_trace_id: false,
+            tracestate: None,
+        });
     }
 
     /// The context of a server span for this request: the remote parent's trace (else the
