@@ -176,15 +176,7 @@ fn spawn_await(c: &mut Criterion) {
     let mut g = c.benchmark_group("spawn_await");
 
     g.bench_function("tokio_spawn", |b| {
-        b.iter_custom(|iters| {
-            timed_on_worker(&rt, async move {
-                let start = Instant::now();
-                for _ in 0..iters {
-                    black_box(tokio::spawn(async { black_box(1u32) }).await.unwrap());
-                }
-                start.elapsed()
-            })
-        })
+        b.iter_custom(|iters| timed_on_worker(&rt, spawn_loop(iters, false, false)))
     });
 
     g.bench_function("tokio_spawn_in_request", |b| {
@@ -192,20 +184,7 @@ fn spawn_await(c: &mut Criterion) {
     });
 
     g.bench_function("trace_context_spawn", |b| {
-        b.iter_custom(|iters| {
-            let timed = async move {
-                let start = Instant::now();
-                for _ in 0..iters {
-                    black_box(
-                        trace_context::spawn(async { black_box(1u32) })
-                            .await
-                            .unwrap(),
-                    );
-                }
-                start.elapsed()
-            };
-            timed_on_worker(&rt, timed.with_context(Context::new_root()))
-        })
+        b.iter_custom(|iters| timed_on_worker(&rt, spawn_loop(iters, true, false)))
     });
 
     g.bench_function("tracing_instrument", |b| {
@@ -245,31 +224,10 @@ fn spawn_await(c: &mut Criterion) {
         .expect("runtime");
     let mut g = c.benchmark_group("spawn_await_current_thread");
     g.bench_function("tokio_spawn", |b| {
-        b.iter_custom(|iters| {
-            timed_on_worker(&ct, async move {
-                let start = Instant::now();
-                for _ in 0..iters {
-                    black_box(tokio::spawn(async { black_box(1u32) }).await.unwrap());
-                }
-                start.elapsed()
-            })
-        })
+        b.iter_custom(|iters| timed_on_worker(&ct, spawn_loop(iters, false, false)))
     });
     g.bench_function("trace_context_spawn", |b| {
-        b.iter_custom(|iters| {
-            let timed = async move {
-                let start = Instant::now();
-                for _ in 0..iters {
-                    black_box(
-                        trace_context::spawn(async { black_box(1u32) })
-                            .await
-                            .unwrap(),
-                    );
-                }
-                start.elapsed()
-            };
-            timed_on_worker(&ct, timed.with_context(Context::new_root()))
-        })
+        b.iter_custom(|iters| timed_on_worker(&ct, spawn_loop(iters, true, false)))
     });
     g.finish();
 
