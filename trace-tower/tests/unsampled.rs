@@ -22,6 +22,19 @@ async fn handler() -> String {
     format!("{id:?} {step:?} {sampled:?}")
 }
 
+/// `GET /work` joining `trace` with these `traceparent` flags.
+async fn get_work(addr: std::net::SocketAddr, trace: TraceId, flags: &str) -> reqwest::Response {
+    client()
+        .get(format!("http://{addr}/work"))
+        .header(
+            "traceparent",
+            format!("00-{trace}-b7ad6b7169203331-{flags}"),
+        )
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unsampled_requests_open_no_span_but_keep_their_context() {
     init_tracing();
@@ -33,15 +46,7 @@ async fn unsampled_requests_open_no_span_but_keep_their_context() {
 
     for (flags, sampled) in [("00", false), ("01", true)] {
         let trace = TraceId::random();
-        let response = client()
-            .get(format!("http://{addr}/work"))
-            .header(
-                "traceparent",
-                format!("00-{trace}-b7ad6b7169203331-{flags}"),
-            )
-            .send()
-            .await
-            .unwrap();
+        let response = get_work(addr, trace, flags).await;
         assert_eq!(response.status(), 200);
         let echoed = response.headers()["x-app-trace-id"]
             .to_str()
@@ -72,12 +77,7 @@ async fn by_default_unsampled_requests_have_a_span() {
     assert!(layer.opens_unsampled_spans());
     let addr = serve(Router::new().route("/work", get(handler)).layer(layer)).await;
     let trace = TraceId::random();
-    let response = client()
-        .get(format!("http://{addr}/work"))
-        .header("traceparent", format!("00-{trace}-b7ad6b7169203331-00"))
-        .send()
-        .await
-        .unwrap();
+    let response = get_work(addr, trace, "00").await;
     assert_eq!(response.status(), 200);
     let span = server_span_of(trace).await;
     assert!(!span.context().is_sampled());
