@@ -38,21 +38,21 @@ pub fn encoded_len(span: &SpanRecord) -> usize {
     n.len()
 }
 
-/// Appends a JSON array of spans (`ListOfSpans`) to `out`.
+/// Appends a JSON array of spans (`ListOfSpans`) to `out` (spans or boxed spans).
 ///
 /// ```
 /// let mut buf = Vec::new();
-/// trace_exporter::encode::encode_list(&[], &mut buf);
+/// trace_exporter::encode::encode_list::<trace_exporter::SpanRecord>(&[], &mut buf);
 /// assert_eq!(buf, b"[]");
 /// ```
-pub fn encode_list(spans: &[SpanRecord], out: &mut Vec<u8>) {
+pub fn encode_list<S: std::borrow::Borrow<SpanRecord>>(spans: &[S], out: &mut Vec<u8>) {
     let mut cache = EndpointCache::default();
     out.push(b'[');
     for (i, span) in spans.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        encode_span_cached(span, out, &mut cache);
+        encode_span_cached(span.borrow(), out, &mut cache);
     }
     out.push(b']');
 }
@@ -193,15 +193,15 @@ fn write_span_with<O: JsonOut>(span: &SpanRecord, out: &mut O, local: Option<&[u
         out.byte(b']');
     }
     let mut first = true;
-    for (key, value) in span.tags.iter() {
+    for (key, value) in span.tags.iter_bytes() {
         if key.is_empty() {
             continue;
         }
         out.raw(if first { b",\"tags\":{" } else { b"," });
         first = false;
-        json::string(out, key);
+        json::string_bytes(out, key);
         out.byte(b':');
-        json::string(out, value);
+        json::string_bytes(out, value);
     }
     if !first {
         out.byte(b'}');

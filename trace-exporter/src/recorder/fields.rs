@@ -18,7 +18,8 @@ pub const MAX_TAG_VALUE: usize = 4096;
 
 /// The recording of a span in progress (kept in the span's extensions).
 pub(crate) struct Recording {
-    pub(crate) span: SpanRecord,
+    /// Boxed once (usually a recycled box): it goes to the sink's queue as it is.
+    pub(crate) span: Box<SpanRecord>,
     pub(crate) start: SystemTime,
     /// A `service.name` field of this span's own, not yet resolved to an endpoint.
     pub(crate) service: Option<String>,
@@ -29,6 +30,8 @@ pub(crate) struct Recording {
     /// naming the span when it closes needs no search.
     pub(crate) method_at: Option<usize>,
     pub(crate) route_at: Option<usize>,
+    /// The recycled record's name buffer, for a `"get /order/{id}"` name.
+    pub(crate) name_buf: Option<String>,
 }
 
 /// A field value as `tracing` hands it over.
@@ -208,7 +211,7 @@ pub(crate) struct EventVisitor {
 impl EventVisitor {
     pub(crate) fn new() -> Self {
         EventVisitor {
-            text: super::pool::take(EVENT_TEXT),
+            text: super::pool::take_string(EVENT_TEXT),
         }
     }
 
@@ -254,7 +257,14 @@ impl Visit for EventVisitor {
 }
 
 /// Brave's span name: lower-case method, plus the route for a server span.
-pub(crate) fn rpc_name(kind: Kind, method: &str, route: Option<&str>) -> Cow<'static, str> {
+/// `buf` is a spare buffer for the name (else one comes from the pool); it goes back to the
+/// pool when the name needs none.
+pub(crate) fn rpc_name(
+    kind: Kind,
+    method: &str,
+    route: Option<&str>,
+    buf: Option<String>,
+) -> Cow<'static, str> {
     const METHODS: [(&str, &str); 9] = [
         ("GET", "get"),
         ("POST", "post"),
@@ -273,12 +283,25 @@ pub(crate) fn rpc_name(kind: Kind, method: &str, route: Option<&str>) -> Cow<'st
         };
     match route.filter(|r| !r.is_empty()) {
         Some(route) if kind == Kind::Server => {
-            let mut name = super::pool::take(lower.len() + 1 + route.len());
+            let len = lower.len() + 1 + route.len();
+            let mut name = match buf {
+                Some(mut b) => {
+                    b.clear();
+                    b.reserve(len);
+                    b
+                }
+                None => super::pool::take_string(len),
+            };
             name.push_str(&lower);
             name.push(' ');
             name.push_str(route);
             Cow::Owned(name)
         }
-        _ => lower,
+        _ => {
+            if let Some(b) = buf {
+                super::pool::give_back(std::iter::once(b.into_bytes()));
+            }
+            lower
+        }
     }
 }

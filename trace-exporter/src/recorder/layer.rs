@@ -1,5 +1,6 @@
 //! The `tracing-subscriber` layer that records the spans of sampled traces.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
@@ -152,8 +153,41 @@ impl ZipkinLayer {
 }
 
 fn micros(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as u64)
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| {
+        d.as_secs()
+            .saturating_mul(1_000_000)
+            .saturating_add(u64::from(d.subsec_micros()))
+    })
+}
+
+/// A span record for a new span: a recycled one (buffers included) when the pool has one,
+/// with the recycled name buffer beside it; else a new one.
+fn new_record(
+    c: &Context,
+    name: &'static str,
+    local: Arc<Endpoint>,
+) -> (Box<SpanRecord>, Option<String>) {
+    match super::pool::take_record() {
+        Some(mut r) => {
+            // `give_back_records` emptied tags, annotations and the remote endpoint.
+            r.trace_id = c.trace_id();
+            r.id = c.span_id();
+            r.kind = None;
+            r.timestamp = 0;
+            r.duration = 0;
+            r.local_endpoint = local;
+            let spare = match std::mem::replace(&mut r.name, Cow::Borrowed(name)) {
+                Cow::Owned(buf) => Some(buf),
+                Cow::Borrowed(_) => None,
+            };
+            (r, spare)
+        }
+        None => {
+            let mut r = Box::new(SpanRecord::new(c.trace_id(), c.span_id(), name, local));
+            r.tags = Tags::from_buffer(super::pool::take(256));
+            (r, None)
+        }
+    }
 }
 
 impl<S> Layer<S> for ZipkinLayer
@@ -179,13 +213,7 @@ where
             if meta.target().starts_with(REPORTER_TARGET) {
                 return;
             }
-            let mut record = SpanRecord::new(
-                c.trace_id(),
-                c.span_id(),
-                meta.name(),
-                self.inherited(&span),
-            );
-            record.tags = Tags::from_buffer(super::pool::take(256));
+            let (mut record, name_buf) = new_record(c, meta.name(), self.inherited(&span));
             record.parent_id = c.parent_span_id();
             record.debug = c.sampling() == Sampling::Debug;
             record.shared = c.remote_parent();
@@ -199,6 +227,7 @@ where
                 fresh: true,
                 method_at: None,
                 route_at: None,
+                name_buf,
             }
         };
         attrs.record(&mut SpanVisitor(&mut rec));
@@ -260,6 +289,7 @@ where
             start,
             method_at,
             route_at,
+            name_buf,
             ..
         } = rec;
         let end = SystemTime::now();
@@ -270,14 +300,14 @@ where
         if let Some(kind @ (Kind::Server | Kind::Client)) = span.kind {
             if let Some(method) = method_at.and_then(|at| span.tags.value_at(at)) {
                 let route = route_at.and_then(|at| span.tags.value_at(at));
-                span.name = rpc_name(kind, method, route);
+                span.name = rpc_name(kind, method, route, name_buf);
             }
         }
         if span.kind != Some(Kind::Server) {
             // `shared` only means something on a server span joining its caller's span id.
             span.shared = false;
         }
-        self.sink.report(span);
+        self.sink.report_boxed(span);
     }
 }
 

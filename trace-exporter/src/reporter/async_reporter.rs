@@ -21,7 +21,7 @@ pub(crate) const WAKE_EVERY: usize = 512;
 /// What the request path and the reporter threads share, behind one short-held lock.
 #[derive(Debug, Default)]
 pub(crate) struct State {
-    pub(crate) queue: VecDeque<SpanRecord>,
+    pub(crate) queue: VecDeque<Box<SpanRecord>>,
     pub(crate) queued_bytes: u64,
     /// Spans that entered the queue.
     pub(crate) accepted: u64,
@@ -209,6 +209,10 @@ impl AsyncReporter {
 
 impl Sink for AsyncReporter {
     fn report(&self, span: SpanRecord) {
+        self.report_boxed(Box::new(span));
+    }
+
+    fn report_boxed(&self, span: Box<SpanRecord>) {
         let shared = &self.inner.shared;
         shared.spans.fetch_add(1, Relaxed);
         let size = span.size_estimate() as u64;

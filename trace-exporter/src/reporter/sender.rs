@@ -28,7 +28,11 @@ pub(crate) struct Sender {
     jobs: SyncSender<Job>,
     /// Emptied buffers coming back from the delivery thread.
     free: Receiver<Job>,
-    batch: Vec<SpanRecord>,
+    #[allow(
+        clippy::vec_box,
+        reason = "spans travel boxed: the recorder fills a box once and it moves by pointer from queue to transport to the pool"
+    )]
+    batch: Vec<Box<SpanRecord>>,
     /// The JSON list of `batch`, without its closing bracket.
     body: Vec<u8>,
     batch_started: Option<Instant>,
@@ -114,7 +118,11 @@ impl Sender {
 
     /// Waits for work and takes a chunk of the queue: `(spans, queue now empty, flush or
     /// shutdown waiting, shutting down)`; `None` when abandoned.
-    fn take(&mut self) -> Option<(Vec<SpanRecord>, bool, bool, bool)> {
+    #[allow(
+        clippy::vec_box,
+        reason = "spans travel boxed: the recorder fills a box once and it moves by pointer from queue to transport to the pool"
+    )]
+    fn take(&mut self) -> Option<(Vec<Box<SpanRecord>>, bool, bool, bool)> {
         let mut st = self.shared.lock();
         loop {
             if st.abandoned {
@@ -146,7 +154,7 @@ impl Sender {
             }
         }
         let n = st.queue.len().min(CHUNK);
-        let chunk: Vec<SpanRecord> = st.queue.drain(..n).collect();
+        let chunk: Vec<Box<SpanRecord>> = st.queue.drain(..n).collect();
         let drained = st.queue.is_empty();
         let urgent = st.flush_requested || st.closing.is_some();
         if drained {
@@ -162,7 +170,7 @@ impl Sender {
         Some((chunk, drained, urgent, closing))
     }
 
-    fn add(&mut self, span: SpanRecord, guard: &mut FinishGuard<'_>) {
+    fn add(&mut self, span: Box<SpanRecord>, guard: &mut FinishGuard<'_>) {
         let max = self.options.message_max_bytes;
         let mark = self.body.len();
         let separator = usize::from(!self.batch.is_empty());
