@@ -6,7 +6,9 @@
 //!   exporter) with AlwaysOff and AlwaysOn.
 //! * `encode/*`: Zipkin v2 JSON of 100 spans.
 //! * `deliver/*`: 10,000 spans to a loopback collector: our reporter (plain and gzip) vs
-//!   opentelemetry-zipkin's exporter.
+//!   opentelemetry-zipkin's exporter, in wall time; and `deliver/*_cpu`: the same plain
+//!   deliveries measured in CPU time of the whole process (every thread: request side,
+//!   encoder, sender, the collector), which the machine's other load moves far less.
 //!
 //! Run: `cargo bench -p trace-exporter --bench exporter`
 
@@ -68,6 +70,18 @@ fn thread_cpu() -> Duration {
     // SAFETY: `ts` is a valid, writable timespec.
     unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// CPU time of the whole process (all threads, user + system).
+fn process_cpu() -> Duration {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: `usage` is a valid, writable rusage (all-zero is a valid value of it).
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
 }
 
 /// Runs `server_span` `iters` times, returning the CPU time this thread spent.
@@ -397,6 +411,51 @@ fn bench_deliver(c: &mut Criterion) {
                     }
                 });
                 total += start.elapsed();
+            }
+            total
+        })
+    });
+
+    // The same plain deliveries in CPU time of the whole process: what each pipeline costs
+    // the machine per span, whatever else runs on it.
+    {
+        let opts = ReporterOptions {
+            queue_size: DELIVER as usize,
+            flush_interval: Duration::from_millis(5),
+            ..ReporterOptions::default()
+        };
+        let reporter = AsyncReporter::new(ZipkinHttp::new(&url, false).unwrap(), opts).unwrap();
+        g.bench_function("trace_exporter_cpu", |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let spans: Vec<SpanRecord> = (0..DELIVER).map(record).collect();
+                    let start = process_cpu();
+                    for s in spans {
+                        reporter.report(s);
+                    }
+                    reporter.flush(Duration::from_secs(60)).unwrap();
+                    total += process_cpu() - start;
+                }
+                total
+            })
+        });
+        reporter.shutdown(Duration::from_secs(5)).ok();
+    }
+    g.bench_function("opentelemetry_zipkin_cpu", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let data: Vec<SpanData> = (0..DELIVER).map(span_data).collect();
+                let start = process_cpu();
+                rt.block_on(async {
+                    let mut data = data.into_iter().peekable();
+                    while data.peek().is_some() {
+                        let batch: Vec<SpanData> = data.by_ref().take(512).collect();
+                        exporter.export(batch).await.unwrap();
+                    }
+                });
+                total += process_cpu() - start;
             }
             total
         })

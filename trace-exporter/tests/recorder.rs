@@ -234,3 +234,102 @@ fn builder_rejects_bad_configuration() {
         .build()
         .is_err());
 }
+
+#[test]
+fn rpc_names_whatever_the_order_and_form_of_the_fields() {
+    use tracing::field::Empty;
+    let sink = MemorySink::new();
+    with_recorder(&sink, || {
+        let ctx = request(Sampling::Sampled);
+        let _g = ctx.enter();
+        // The usual order: method then route, in the attributes.
+        tracing::info_span!(
+            "a",
+            span.kind = "server",
+            http.method = "GET",
+            http.route = "/a/{id}"
+        )
+        .in_scope(|| {});
+        // Route before method.
+        tracing::info_span!(
+            "b",
+            span.kind = "server",
+            http.route = "/b",
+            http.method = "PUT"
+        )
+        .in_scope(|| {});
+        // Route recorded later; then the method replaced after the route.
+        let c = tracing::info_span!(
+            "c",
+            span.kind = "server",
+            http.method = "post",
+            http.route = Empty
+        );
+        c.record("http.route", "/c");
+        drop(c);
+        let d = tracing::info_span!(
+            "d",
+            span.kind = "server",
+            http.method = "GET",
+            http.route = "/d"
+        );
+        d.record("http.method", "DELETE");
+        drop(d);
+        // A method outside the table, one recorded with Debug, an empty route, no route.
+        tracing::info_span!(
+            "e",
+            span.kind = "server",
+            http.method = "PROPFIND",
+            http.route = "/e"
+        )
+        .in_scope(|| {});
+        tracing::info_span!("f", span.kind = "server", http.method = ?"Get", http.route = "/f")
+            .in_scope(|| {});
+        tracing::info_span!(
+            "g",
+            span.kind = "server",
+            http.method = "HEAD",
+            http.route = ""
+        )
+        .in_scope(|| {});
+        tracing::info_span!("h", span.kind = "server", http.method = "OPTIONS").in_scope(|| {});
+        // A client span: the method alone, even with a route; a local span keeps its name.
+        tracing::info_span!(
+            "i",
+            span.kind = "client",
+            http.method = "PATCH",
+            http.route = "/i"
+        )
+        .in_scope(|| {});
+        tracing::info_span!("j", http.method = "GET", http.route = "/j").in_scope(|| {});
+        // The kind recorded after the route.
+        tracing::info_span!(
+            "k",
+            http.method = "GET",
+            http.route = "/k",
+            span.kind = "server"
+        )
+        .in_scope(|| {});
+    });
+    let names: Vec<String> = sink
+        .spans()
+        .into_iter()
+        .map(|s| s.name.into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "get /a/{id}",
+            "put /b",
+            "post /c",
+            "delete /d",
+            "propfind /e",
+            "\"get\" /f",
+            "head",
+            "options",
+            "patch",
+            "j",
+            "get /k"
+        ]
+    );
+}

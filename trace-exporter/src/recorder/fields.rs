@@ -32,6 +32,12 @@ pub(crate) struct Recording {
     pub(crate) route_at: Option<usize>,
     /// The recycled record's name buffer, for a `"get /order/{id}"` name.
     pub(crate) name_buf: Option<String>,
+    /// The lower-case `http.method`, when the current value is a standard method as text.
+    pub(crate) method_lower: Option<&'static str>,
+    /// `name_buf` holds `"<method> <route>"` for the current `http.method` and `http.route`
+    /// (written when the route is recorded, while its text is at hand: closing the span then
+    /// needs no tag lookup).
+    pub(crate) name_ready: bool,
 }
 
 /// A field value as `tracing` hands it over.
@@ -107,49 +113,79 @@ impl Recording {
         let tags = &mut self.span.tags;
         // `app.trace_id` may already hold the context's application id.
         let unique = self.fresh && name != "app.trace_id";
-        let at = match value {
-            Value::Str(s) => tags.insert(name, &bounded(s), unique),
-            Value::Bool(b) => tags.insert(name, if b { "true" } else { "false" }, unique),
-            Value::U64(n) => tags.insert(name, Digits::u64(n).as_str(), unique),
-            Value::I64(n) => tags.insert_display(name, n, MAX_TAG_VALUE, unique),
-            Value::Debug(d) => {
-                tags.insert_display(name, format_args!("{d:?}"), MAX_TAG_VALUE, unique)
+        let (at, text) = match value {
+            Value::Str(s) => {
+                let s = bounded(s);
+                (tags.insert(name, &s, unique), Some(s))
             }
+            Value::Bool(b) => (
+                tags.insert(name, if b { "true" } else { "false" }, unique),
+                None,
+            ),
+            Value::U64(n) => (
+                tags.insert(name, itoa::Buffer::new().format(n), unique),
+                None,
+            ),
+            Value::I64(n) => (tags.insert_display(name, n, MAX_TAG_VALUE, unique), None),
+            Value::Debug(d) => (
+                tags.insert_display(name, format_args!("{d:?}"), MAX_TAG_VALUE, unique),
+                None,
+            ),
         };
-        if at.is_some() {
-            match name {
-                "http.method" => self.method_at = at,
-                "http.route" => self.route_at = at,
-                _ => {}
+        if at.is_none() {
+            return;
+        }
+        match name {
+            "http.method" => {
+                self.method_at = at;
+                self.method_lower = text.and_then(|m| lower_method(&m));
+                self.name_ready = false;
             }
+            "http.route" => {
+                self.route_at = at;
+                self.name_ready = false;
+                if let (Some(method), Some(route)) = (self.method_lower, text) {
+                    self.write_name(method, &route);
+                }
+            }
+            _ => {}
         }
     }
-}
 
-/// A `u64` in decimal, on the stack.
-struct Digits {
-    buf: [u8; 20],
-    start: usize,
-}
-
-impl Digits {
-    fn u64(mut n: u64) -> Digits {
-        let mut buf = [0u8; 20];
-        let mut i = buf.len();
-        loop {
-            i -= 1;
-            buf[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
+    /// Writes `"<method> <route>"` into the name buffer.
+    fn write_name(&mut self, method: &'static str, route: &str) {
+        if route.is_empty() {
+            return;
         }
-        Digits { buf, start: i }
+        let len = method.len() + 1 + route.len();
+        let buf = self
+            .name_buf
+            .get_or_insert_with(|| super::pool::take_string(len));
+        buf.clear();
+        buf.push_str(method);
+        buf.push(' ');
+        buf.push_str(route);
+        self.name_ready = true;
     }
 
-    fn as_str(&self) -> &str {
-        // Only ASCII digits were written.
-        std::str::from_utf8(&self.buf[self.start..]).unwrap_or("0")
+    /// Brave's name for a server or client span, once the span is closed: the name written
+    /// when the route was recorded, else the lower-case method (and route) from the tags.
+    /// `None` when the span has no `http.method` (it keeps its `tracing` name).
+    pub(crate) fn rpc_name(&mut self, kind: Kind) -> Option<Cow<'static, str>> {
+        if kind == Kind::Server && self.name_ready {
+            return self.name_buf.take().map(Cow::Owned);
+        }
+        if let Some(method) = self.method_lower {
+            if kind != Kind::Server || self.route_at.is_none() {
+                return Some(Cow::Borrowed(method));
+            }
+        }
+        // Unusual spans: a method outside the table, a route before the method, values
+        // recorded as numbers or `Debug`.
+        let tags = &self.span.tags;
+        let method = self.method_at.and_then(|at| tags.value_at(at))?;
+        let route = self.route_at.and_then(|at| tags.value_at(at));
+        Some(rpc_name(kind, method, route, &mut self.name_buf))
     }
 }
 
@@ -256,35 +292,43 @@ impl Visit for EventVisitor {
     }
 }
 
+/// The standard HTTP methods and their lower-case names.
+const METHODS: [(&str, &str); 9] = [
+    ("GET", "get"),
+    ("POST", "post"),
+    ("PUT", "put"),
+    ("DELETE", "delete"),
+    ("PATCH", "patch"),
+    ("HEAD", "head"),
+    ("OPTIONS", "options"),
+    ("TRACE", "trace"),
+    ("CONNECT", "connect"),
+];
+
+/// The lower-case name of a standard method, in any case.
+fn lower_method(method: &str) -> Option<&'static str> {
+    METHODS
+        .iter()
+        .find(|(m, _)| m.eq_ignore_ascii_case(method))
+        .map(|(_, l)| *l)
+}
+
 /// Brave's span name: lower-case method, plus the route for a server span.
-/// `buf` is a spare buffer for the name (else one comes from the pool); it goes back to the
-/// pool when the name needs none.
-pub(crate) fn rpc_name(
+/// `buf` is a spare buffer for the name (else one comes from the pool).
+fn rpc_name(
     kind: Kind,
     method: &str,
     route: Option<&str>,
-    buf: Option<String>,
+    buf: &mut Option<String>,
 ) -> Cow<'static, str> {
-    const METHODS: [(&str, &str); 9] = [
-        ("GET", "get"),
-        ("POST", "post"),
-        ("PUT", "put"),
-        ("DELETE", "delete"),
-        ("PATCH", "patch"),
-        ("HEAD", "head"),
-        ("OPTIONS", "options"),
-        ("TRACE", "trace"),
-        ("CONNECT", "connect"),
-    ];
-    let lower: Cow<'static, str> =
-        match METHODS.iter().find(|(m, _)| m.eq_ignore_ascii_case(method)) {
-            Some((_, l)) => Cow::Borrowed(l),
-            None => Cow::Owned(method.to_ascii_lowercase()),
-        };
+    let lower: Cow<'static, str> = match lower_method(method) {
+        Some(l) => Cow::Borrowed(l),
+        None => Cow::Owned(method.to_ascii_lowercase()),
+    };
     match route.filter(|r| !r.is_empty()) {
         Some(route) if kind == Kind::Server => {
             let len = lower.len() + 1 + route.len();
-            let mut name = match buf {
+            let mut name = match buf.take() {
                 Some(mut b) => {
                     b.clear();
                     b.reserve(len);
@@ -297,11 +341,6 @@ pub(crate) fn rpc_name(
             name.push_str(route);
             Cow::Owned(name)
         }
-        _ => {
-            if let Some(b) = buf {
-                super::pool::give_back(std::iter::once(b.into_bytes()));
-            }
-            lower
-        }
+        _ => lower,
     }
 }

@@ -12,7 +12,7 @@ use tracing_core::{Event, Subscriber};
 use tracing_subscriber::layer::{Context as LayerContext, Layer};
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
-use super::fields::{rpc_name, EventVisitor, Recording, SpanVisitor};
+use super::fields::{EventVisitor, Recording, SpanVisitor};
 use crate::reporter::REPORTER_TARGET;
 use crate::{Annotation, Endpoint, Kind, Sink, SpanRecord, Tags};
 
@@ -228,6 +228,8 @@ where
                 method_at: None,
                 route_at: None,
                 name_buf,
+                method_lower: None,
+                name_ready: false,
             }
         };
         attrs.record(&mut SpanVisitor(&mut rec));
@@ -284,25 +286,23 @@ where
             return;
         };
         self.live.fetch_sub(1, Ordering::AcqRel);
+        let mut rec = rec;
+        if let Some(kind @ (Kind::Server | Kind::Client)) = rec.span.kind {
+            if let Some(name) = rec.rpc_name(kind) {
+                rec.span.name = name;
+            }
+        }
+        if let Some(spare) = rec.name_buf.take() {
+            super::pool::give_back(std::iter::once(spare.into_bytes()));
+        }
         let Recording {
-            mut span,
-            start,
-            method_at,
-            route_at,
-            name_buf,
-            ..
+            mut span, start, ..
         } = rec;
         let end = SystemTime::now();
         span.timestamp = micros(start);
         span.duration = end
             .duration_since(start)
             .map_or(1, |d| (d.as_micros() as u64).max(1));
-        if let Some(kind @ (Kind::Server | Kind::Client)) = span.kind {
-            if let Some(method) = method_at.and_then(|at| span.tags.value_at(at)) {
-                let route = route_at.and_then(|at| span.tags.value_at(at));
-                span.name = rpc_name(kind, method, route, name_buf);
-            }
-        }
         if span.kind != Some(Kind::Server) {
             // `shared` only means something on a server span joining its caller's span id.
             span.shared = false;
