@@ -287,13 +287,14 @@ impl Tags {
             .map(|e| (self.text(e.key), self.text(e.value)))
     }
 
-    /// `(key, value)` pairs in order, as the UTF-8 bytes they were set from (for the
-    /// encoder: no re-validation).
+    /// The tags in order as the UTF-8 bytes they were set from (for the encoder: no
+    /// re-validation): each key and its value are adjacent in the buffer, so each comes as
+    /// one slice (key then value) with the key's length, to be checked for escapes at once.
     #[inline]
-    pub(crate) fn iter_bytes(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
+    pub(crate) fn iter_joined(&self) -> impl Iterator<Item = (&[u8], usize)> + '_ {
         self.entries()
             .filter(|e| e.live)
-            .map(|e| (self.bytes(e.key), self.bytes(e.value)))
+            .map(|e| (self.bytes((e.key.0, e.value.1)), e.key.1 - e.key.0))
     }
 
     /// The number of tags.

@@ -94,15 +94,8 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 /// Writes `s` as a JSON string (with quotes), escaping `"`, `\` and control characters.
 #[inline]
 pub(crate) fn string<O: JsonOut>(out: &mut O, s: &str) {
-    string_bytes(out, s.as_bytes());
-}
-
-/// [`string`] for the UTF-8 bytes of a `str` (escaping works on bytes: every byte that needs
-/// an escape is ASCII, and the bytes of multi-byte characters are copied as they are).
-#[inline]
-pub(crate) fn string_bytes<O: JsonOut>(out: &mut O, bytes: &[u8]) {
     out.byte(b'"');
-    escaped(out, bytes);
+    escaped(out, s.as_bytes());
     out.byte(b'"');
 }
 
@@ -111,7 +104,10 @@ pub(crate) fn string_bytes<O: JsonOut>(out: &mut O, bytes: &[u8]) {
 pub(crate) fn string_lower<O: JsonOut>(out: &mut O, s: &str) {
     out.byte(b'"');
     let bytes = s.as_bytes();
-    if bytes.iter().any(u8::is_ascii_uppercase) {
+    if is_plain::<true>(bytes) {
+        // The common case: lower case already, nothing to escape.
+        out.raw(bytes);
+    } else if bytes.iter().any(u8::is_ascii_uppercase) {
         // Rare (names are usually lower case already): lower-case a copy in pieces.
         let mut buf = [0u8; 64];
         for chunk in bytes.chunks(64) {
@@ -129,17 +125,31 @@ pub(crate) fn string_lower<O: JsonOut>(out: &mut O, s: &str) {
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
-/// True when one of the 8 bytes of `w` may need escaping (below 0x20, `"` or `\\`); exact
-/// for "none" (the borrow of the subtraction can only mark bytes above a real hit), which is
-/// what lets clean text be checked 8 bytes at a time.
+/// True when a word needs attention: an escape, or (with `LOWER`) a capital letter.
 #[inline]
-fn may_need_escape(w: u64) -> bool {
+fn flagged<const LOWER: bool>(w: u64) -> bool {
+    flag_bits::<LOWER>(w) != 0
+}
+
+/// Non-zero when a word needs attention (see [`flagged`]). Escapes: a byte below 0x20, `"`
+/// or `\\` (exact for "none": the borrow of a subtraction can only mark bytes above a real
+/// hit). Capitals: for a byte below 0x80 the additions carry into its own high bit only;
+/// bytes from 0x80 are masked out.
+#[inline]
+fn flag_bits<const LOWER: bool>(w: u64) -> u64 {
     let control = w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
     let q = w ^ (ONES * u64::from(b'"'));
     let quote = q.wrapping_sub(ONES) & !q & HIGHS;
     let b = w ^ (ONES * u64::from(b'\\'));
     let backslash = b.wrapping_sub(ONES) & !b & HIGHS;
-    (control | quote | backslash) != 0
+    let mut bits = control | quote | backslash;
+    if LOWER {
+        let t = w & !HIGHS;
+        let at_least_a = t.wrapping_add(ONES * (0x80 - u64::from(b'A'))) & HIGHS;
+        let past_z = t.wrapping_add(ONES * (0x80 - u64::from(b'Z') - 1)) & HIGHS;
+        bits |= at_least_a & !past_z & !w & HIGHS;
+    }
+    bits
 }
 
 /// The 8 bytes at `i` as a little-endian word (`i + 8 <= bytes.len()`).
@@ -155,34 +165,71 @@ fn word_at(bytes: &[u8], i: usize) -> u64 {
 /// word, so no byte is checked alone unless an escape is near).
 #[inline]
 fn clean_len(bytes: &[u8]) -> usize {
+    scan::<false>(bytes)
+}
+
+/// True when `bytes` need no escaping at all.
+#[inline]
+pub(crate) fn is_clean(bytes: &[u8]) -> bool {
+    is_plain::<false>(bytes)
+}
+
+/// True when no byte of `bytes` needs escaping nor (with `LOWER`) is a capital letter: the
+/// words' flags are or-ed without a branch per word (a text of at least 8 bytes ends with
+/// one overlapping word).
+#[inline]
+fn is_plain<const LOWER: bool>(bytes: &[u8]) -> bool {
+    let n = bytes.len();
+    if n < 8 {
+        return first_flagged::<LOWER>(bytes) == n;
+    }
+    let chunks = bytes.chunks_exact(8);
+    let tail = !chunks.remainder().is_empty();
+    let mut flags = 0;
+    for chunk in chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        flags |= flag_bits::<LOWER>(u64::from_le_bytes(w));
+    }
+    if tail {
+        flags |= flag_bits::<LOWER>(word_at(bytes, n - 8));
+    }
+    flags == 0
+}
+
+/// The length of the prefix of `bytes` with no byte to escape and (with `LOWER`) no capital
+/// letter.
+#[inline]
+fn scan<const LOWER: bool>(bytes: &[u8]) -> usize {
     let n = bytes.len();
     let mut i = 0;
     if n >= 8 {
         while i + 8 <= n {
-            if may_need_escape(word_at(bytes, i)) {
-                return i + first_escape(&bytes[i..i + 8]);
+            if flagged::<LOWER>(word_at(bytes, i)) {
+                return i + first_flagged::<LOWER>(&bytes[i..i + 8]);
             }
             i += 8;
         }
-        if i == n || !may_need_escape(word_at(bytes, n - 8)) {
+        if i == n || !flagged::<LOWER>(word_at(bytes, n - 8)) {
             return n;
         }
     }
-    i + first_escape(&bytes[i..])
+    i + first_flagged::<LOWER>(&bytes[i..])
 }
 
-/// The index of the first byte that needs escaping in a short piece, else its length.
+/// The index of the first byte of a short piece that needs escaping (or, with `LOWER`, is
+/// a capital letter), else its length.
 #[inline]
-fn first_escape(piece: &[u8]) -> usize {
+fn first_flagged<const LOWER: bool>(piece: &[u8]) -> usize {
     piece
         .iter()
-        .position(|&b| ESCAPE[b as usize] != 0)
+        .position(|&b| ESCAPE[b as usize] != 0 || (LOWER && b.is_ascii_uppercase()))
         .unwrap_or(piece.len())
 }
 
 /// Copies `bytes`, escaping what JSON requires: clean runs in one copy each.
 #[inline]
-fn escaped<O: JsonOut>(out: &mut O, mut bytes: &[u8]) {
+pub(crate) fn escaped<O: JsonOut>(out: &mut O, mut bytes: &[u8]) {
     loop {
         let clean = clean_len(bytes);
         if clean == bytes.len() {
@@ -219,8 +266,9 @@ pub(crate) fn uint<O: JsonOut>(out: &mut O, v: u64) {
     out.raw(itoa::Buffer::new().format(v).as_bytes());
 }
 
-/// Writes an IPv4 address as a JSON string (one copy: digits on the stack).
-pub(crate) fn ipv4<O: JsonOut>(out: &mut O, ip: Ipv4Addr) {
+/// An IPv4 address as a JSON string (with quotes) on the stack, and its length.
+#[inline]
+pub(crate) fn ipv4_json(ip: Ipv4Addr) -> ([u8; 17], usize) {
     // `"255.255.255.255"` is 17 bytes.
     let mut buf = [0u8; 17];
     buf[0] = b'"';
@@ -242,7 +290,7 @@ pub(crate) fn ipv4<O: JsonOut>(out: &mut O, ip: Ipv4Addr) {
         n += 1;
     }
     buf[n] = b'"';
-    out.raw(&buf[..=n]);
+    (buf, n + 1)
 }
 
 /// Writes an IPv6 address as a JSON string (RFC 5952 text, as `Display` renders it).
@@ -309,9 +357,8 @@ mod tests {
             Ipv4Addr::new(255, 255, 255, 255),
             Ipv4Addr::new(10, 99, 100, 9),
         ] {
-            let mut v = Vec::new();
-            ipv4(&mut v, ip);
-            assert_eq!(v, format!("\"{ip}\"").as_bytes());
+            let (text, n) = ipv4_json(ip);
+            assert_eq!(&text[..n], format!("\"{ip}\"").as_bytes());
         }
         let mut v = Vec::new();
         let ip: Ipv6Addr = "2001:db8::c001".parse().unwrap();
@@ -373,6 +420,35 @@ mod tests {
             string_lower(&mut lower, text);
             let back: String = serde_json::from_slice(&lower).unwrap();
             assert_eq!(back, text.to_ascii_lowercase());
+        }
+    }
+
+    #[test]
+    fn capital_letter_words_exactly() {
+        for byte in 0u8..=0xff {
+            for pos in 0..8 {
+                let mut w = [b'a'; 8];
+                w[pos] = byte;
+                let escape = ESCAPE[byte as usize] != 0;
+                let w = u64::from_le_bytes(w);
+                assert_eq!(flagged::<false>(w), escape, "{byte:#x} at {pos}");
+                assert_eq!(
+                    flagged::<true>(w),
+                    escape || byte.is_ascii_uppercase(),
+                    "{byte:#x} at {pos}"
+                );
+            }
+        }
+        for text in [
+            "get /a",
+            "GET /A",
+            "get /Order/{id}",
+            "long lower-case name/with/parts",
+            "x",
+        ] {
+            let mut v = Vec::new();
+            string_lower(&mut v, text);
+            assert_eq!(v, format!("\"{}\"", text.to_ascii_lowercase()).as_bytes());
         }
     }
 
