@@ -209,7 +209,17 @@ impl AsyncReporter {
 
 impl Sink for AsyncReporter {
     fn report(&self, span: SpanRecord) {
-        self.report_boxed(Box::new(span));
+        // A box the reporter sent before, when one is at hand: the emptied record it held is
+        // freed here, usually by the thread that made it (cheaper than a free on the
+        // reporter's threads), and the box itself is not allocated again.
+        let boxed = match crate::recorder::pool::take_record() {
+            Some(mut recycled) => {
+                *recycled = span;
+                recycled
+            }
+            None => Box::new(span),
+        };
+        self.report_boxed(boxed);
     }
 
     fn report_boxed(&self, span: Box<SpanRecord>) {
