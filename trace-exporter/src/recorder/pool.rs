@@ -38,18 +38,17 @@ pub(crate) fn take_record() -> Option<Box<SpanRecord>> {
 }
 
 /// Empties sent span records and keeps them (as many as fit) for the recorder; their
-/// annotation texts go to the buffer pool.
-pub(crate) fn give_back_records(records: impl Iterator<Item = Box<SpanRecord>>) {
-    let Ok(mut pool) = RECORDS.try_lock() else {
-        return;
-    };
+/// annotation texts go to the buffer pool. `records` is left empty. The records are emptied
+/// before the pool is locked, so the lock is held only to move the pointers.
+#[allow(
+    clippy::vec_box,
+    reason = "spans travel boxed: the recorder fills a box once and it moves by pointer from queue to transport to the pool"
+)]
+pub(crate) fn give_back_records(records: &mut Vec<Box<SpanRecord>>) {
     let mut texts = Vec::new();
-    for mut record in records {
-        if pool.len() >= MAX_RECORDS {
-            break;
-        }
+    records.retain_mut(|record| {
         if record.tags.heap_size() > MAX_CAPACITY {
-            continue;
+            return false;
         }
         record.tags.clear();
         match &mut record.name {
@@ -58,9 +57,14 @@ pub(crate) fn give_back_records(records: impl Iterator<Item = Box<SpanRecord>>) 
         }
         texts.extend(record.annotations.drain(..).map(|a| a.value.into_bytes()));
         record.remote_endpoint = None;
-        pool.push(record);
+        true
+    });
+    if let Ok(mut pool) = RECORDS.try_lock() {
+        let room = MAX_RECORDS.saturating_sub(pool.len()).min(records.len());
+        pool.extend(records.drain(..room));
     }
-    drop(pool);
+    // What did not fit is freed here, outside the lock.
+    records.clear();
     if !texts.is_empty() {
         give_back(texts.into_iter());
     }
@@ -118,7 +122,9 @@ mod tests {
             timestamp: 1,
             value: "event".into(),
         });
-        give_back_records(std::iter::once(Box::new(r)));
+        let mut records = vec![Box::new(r)];
+        give_back_records(&mut records);
+        assert!(records.is_empty());
         // Other tests may run in parallel and take it first: only check what comes back.
         while let Some(r) = take_record() {
             assert!(r.tags.is_empty() && r.annotations.is_empty());

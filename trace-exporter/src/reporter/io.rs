@@ -91,7 +91,7 @@ impl Io {
             }
             shared.complete(n, sent);
             guard.held = 0;
-            crate::recorder::pool::give_back_records(job.batch.drain(..));
+            crate::recorder::pool::give_back_records(&mut job.batch);
             if job.body.capacity() <= KEEP_BUFFER.max(self.options.message_max_bytes * 2) {
                 job.body.clear();
                 let _ = self.free.try_send(job);
