@@ -333,3 +333,88 @@ fn rpc_names_whatever_the_order_and_form_of_the_fields() {
         ]
     );
 }
+
+/// Keeps a copy of every span it is handed.
+#[derive(Clone, Default)]
+struct Keep(std::sync::Arc<std::sync::Mutex<Vec<trace_exporter::SpanRecord>>>);
+
+impl trace_exporter::Transport for Keep {
+    fn send(
+        &mut self,
+        message: &trace_exporter::Message<'_>,
+        _timeout: Duration,
+    ) -> Result<(), trace_exporter::SendError> {
+        let mut kept = self.0.lock().unwrap();
+        kept.extend(message.spans().iter().map(|s| (**s).clone()));
+        Ok(())
+    }
+    fn describe(&self) -> String {
+        "keep".into()
+    }
+}
+
+#[test]
+fn recycled_records_carry_nothing_over() {
+    use trace_exporter::{AsyncReporter, ReporterOptions, Sink};
+    let kept = Keep::default();
+    let reporter = AsyncReporter::new(kept.clone(), ReporterOptions::default()).unwrap();
+    let subscriber = tracing_subscriber::registry()
+        .with(ContextLayer::new())
+        .with(ZipkinLayer::new(reporter.clone(), "shop"));
+    tracing::subscriber::with_default(subscriber, || {
+        let ctx = request(Sampling::Sampled);
+        let _g = ctx.enter();
+        // Round 1: everything set; round 2: as little as possible, on the recycled records.
+        for round in 0..2 {
+            for i in 0..50 {
+                if round == 0 {
+                    let s = tracing::info_span!(
+                        "http.server",
+                        span.kind = "server",
+                        service.name = "other",
+                        http.method = "GET",
+                        http.route = "/a/{id}",
+                        net.peer.name = "peer-host",
+                        extra = i,
+                    );
+                    s.in_scope(|| tracing::info!(i, "event"));
+                } else {
+                    tracing::info_span!(
+                        "http.client",
+                        span.kind = "client",
+                        http.method = "POST",
+                        net.peer.ip = "10.0.0.1",
+                    )
+                    .in_scope(|| {});
+                }
+            }
+            reporter.flush(Duration::from_secs(5)).unwrap();
+            // The delivery thread puts the sent records back in the pool just after `flush`
+            // returns: a moment later round 2 takes them (the checks hold either way).
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    });
+    reporter.shutdown(Duration::from_secs(5)).unwrap();
+    let spans = kept.0.lock().unwrap().clone();
+    assert_eq!(spans.len(), 100);
+    for s in &spans[..50] {
+        assert_eq!(s.name, "get /a/{id}");
+        assert_eq!(s.service_name(), Some("other"));
+        let remote = s.remote_endpoint.as_ref().unwrap();
+        assert_eq!(remote.service_name.as_deref(), Some("peer-host"));
+        assert_eq!(s.annotations.len(), 1);
+        assert!(s.tag("extra").is_some());
+    }
+    for s in &spans[50..] {
+        assert_eq!(s.name, "post");
+        assert_eq!(s.service_name(), Some("shop"));
+        let remote = s.remote_endpoint.as_ref().unwrap();
+        assert_eq!(remote.service_name, None);
+        assert_eq!(remote.ipv4, Some("10.0.0.1".parse().unwrap()));
+        assert!(s.annotations.is_empty());
+        assert_eq!(s.tag("extra"), None);
+        assert_eq!(s.tag("http.route"), None);
+        assert_eq!(s.tags.len(), 1);
+        assert!(!s.shared);
+    }
+}

@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use tracing_core::field::{Field, Visit};
@@ -21,8 +22,6 @@ pub(crate) struct Recording {
     /// Boxed once (usually a recycled box): it goes to the sink's queue as it is.
     pub(crate) span: Box<SpanRecord>,
     pub(crate) start: SystemTime,
-    /// A `service.name` field of this span's own, not yet resolved to an endpoint.
-    pub(crate) service: Option<String>,
     /// True while the span's own attributes are recorded: their names are unique and no tag
     /// is set yet, so no earlier value needs replacing.
     pub(crate) fresh: bool,
@@ -32,6 +31,8 @@ pub(crate) struct Recording {
     pub(crate) route_at: Option<usize>,
     /// The recycled record's name buffer, for a `"get /order/{id}"` name.
     pub(crate) name_buf: Option<String>,
+    /// The recycled record's remote service name buffer, for `net.peer.name`.
+    pub(crate) peer_buf: Option<String>,
     /// The lower-case `http.method`, when the current value is a standard method as text.
     pub(crate) method_lower: Option<&'static str>,
     /// `name_buf` holds `"<method> <route>"` for the current `http.method` and `http.route`
@@ -69,7 +70,7 @@ impl Recording {
             .get_or_insert_with(Endpoint::default)
     }
 
-    pub(crate) fn set(&mut self, name: &'static str, value: Value<'_>) {
+    pub(crate) fn set(&mut self, name: &'static str, value: Value<'_>, services: &dyn Services) {
         // The HTTP fields are plain tags: skip comparing them with every special name.
         if name.starts_with("http.") {
             return self.tag(name, value);
@@ -80,7 +81,8 @@ impl Recording {
                 let text = value.text();
                 let text = text.trim();
                 if !text.is_empty() {
-                    self.service = Some(bounded(text).into_owned());
+                    // Resolved at once from the borrowed text: no copy of the name per span.
+                    self.span.local_endpoint = services.endpoint(&bounded(text));
                 }
             }
             "net.peer.name" | "net.peer.ip" | "server.address" | "client.address" => {
@@ -93,7 +95,10 @@ impl Recording {
                 {
                     Ok(ip) => self.remote().set_ip(ip),
                     Err(_) if !text.is_empty() => {
-                        self.remote().service_name = Some(bounded(text).into_owned())
+                        let mut peer = self.peer_buf.take().unwrap_or_default();
+                        peer.clear();
+                        peer.push_str(&bounded(text));
+                        self.remote().service_name = Some(peer);
                     }
                     Err(_) => {}
                 }
@@ -201,28 +206,40 @@ pub(crate) fn bounded(s: &str) -> Cow<'_, str> {
     Cow::Borrowed(&s[..end])
 }
 
+/// The local endpoint of a named service (the layer's shared endpoints).
+pub(crate) trait Services {
+    /// The endpoint for `service`, shared by all its spans.
+    fn endpoint(&self, service: &str) -> Arc<Endpoint>;
+}
+
 /// Visits span fields into a [`Recording`].
-pub(crate) struct SpanVisitor<'a>(pub(crate) &'a mut Recording);
+pub(crate) struct SpanVisitor<'a> {
+    pub(crate) rec: &'a mut Recording,
+    pub(crate) services: &'a dyn Services,
+}
 
 impl Visit for SpanVisitor<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.set(field.name(), Value::Str(value));
+        self.rec.set(field.name(), Value::Str(value), self.services);
     }
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.0.set(field.name(), Value::Bool(value));
+        self.rec
+            .set(field.name(), Value::Bool(value), self.services);
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.0.set(field.name(), Value::I64(value));
+        self.rec.set(field.name(), Value::I64(value), self.services);
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.0.set(field.name(), Value::U64(value));
+        self.rec.set(field.name(), Value::U64(value), self.services);
     }
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.0
-            .set(field.name(), Value::Debug(&DisplayAsDebug(value)));
+        let value = DisplayAsDebug(value);
+        self.rec
+            .set(field.name(), Value::Debug(&value), self.services);
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.0.set(field.name(), Value::Debug(value));
+        self.rec
+            .set(field.name(), Value::Debug(value), self.services);
     }
 }
 

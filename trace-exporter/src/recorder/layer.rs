@@ -12,7 +12,7 @@ use tracing_core::{Event, Subscriber};
 use tracing_subscriber::layer::{Context as LayerContext, Layer};
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
-use super::fields::{EventVisitor, Recording, SpanVisitor};
+use super::fields::{EventVisitor, Recording, Services, SpanVisitor};
 use crate::reporter::REPORTER_TARGET;
 use crate::{Annotation, Endpoint, Kind, Sink, SpanRecord, Tags};
 
@@ -103,7 +103,7 @@ impl ZipkinLayer {
     }
 
     /// The endpoint for a named service (shared by all its spans).
-    fn endpoint(&self, name: &str) -> Arc<Endpoint> {
+    fn service_endpoint(&self, name: &str) -> Arc<Endpoint> {
         if self.local.service_name.as_deref() == Some(name) {
             return Arc::clone(&self.local);
         }
@@ -144,11 +144,11 @@ impl ZipkinLayer {
         }
         Arc::clone(&self.local)
     }
+}
 
-    fn resolve_service(&self, rec: &mut Recording) {
-        if let Some(name) = rec.service.take() {
-            rec.span.local_endpoint = self.endpoint(&name);
-        }
+impl Services for ZipkinLayer {
+    fn endpoint(&self, service: &str) -> Arc<Endpoint> {
+        self.service_endpoint(service)
     }
 }
 
@@ -160,16 +160,20 @@ fn micros(t: SystemTime) -> u64 {
     })
 }
 
+/// Text buffers of a recycled record, set aside for the new span's name and peer name.
+struct Spare {
+    name_buf: Option<String>,
+    peer_buf: Option<String>,
+}
+
 /// A span record for a new span: a recycled one (buffers included) when the pool has one,
-/// with the recycled name buffer beside it; else a new one.
-fn new_record(
-    c: &Context,
-    name: &'static str,
-    local: Arc<Endpoint>,
-) -> (Box<SpanRecord>, Option<String>) {
+/// with its spare text buffers beside it; else a new one.
+fn new_record(c: &Context, name: &'static str, local: Arc<Endpoint>) -> (Box<SpanRecord>, Spare) {
     match super::pool::take_record() {
         Some(mut r) => {
-            // `give_back_records` emptied tags, annotations and the remote endpoint.
+            // `give_back_records` emptied tags and annotations, and left the remote endpoint
+            // with only an empty name buffer (taken here).
+            let peer_buf = r.remote_endpoint.take().and_then(|e| e.service_name);
             r.trace_id = c.trace_id();
             r.id = c.span_id();
             r.kind = None;
@@ -180,12 +184,24 @@ fn new_record(
                 Cow::Owned(buf) => Some(buf),
                 Cow::Borrowed(_) => None,
             };
-            (r, spare)
+            (
+                r,
+                Spare {
+                    name_buf: spare,
+                    peer_buf,
+                },
+            )
         }
         None => {
             let mut r = Box::new(SpanRecord::new(c.trace_id(), c.span_id(), name, local));
             r.tags = Tags::from_buffer(super::pool::take(256));
-            (r, None)
+            (
+                r,
+                Spare {
+                    name_buf: None,
+                    peer_buf: None,
+                },
+            )
         }
     }
 }
@@ -213,7 +229,8 @@ where
             if meta.target().starts_with(REPORTER_TARGET) {
                 return;
             }
-            let (mut record, name_buf) = new_record(c, meta.name(), self.inherited(&span));
+            let (mut record, Spare { name_buf, peer_buf }) =
+                new_record(c, meta.name(), self.inherited(&span));
             record.parent_id = c.parent_span_id();
             record.debug = c.sampling() == Sampling::Debug;
             record.shared = c.remote_parent();
@@ -223,18 +240,20 @@ where
             Recording {
                 span: record,
                 start: SystemTime::now(),
-                service: None,
                 fresh: true,
                 method_at: None,
                 route_at: None,
                 name_buf,
+                peer_buf,
                 method_lower: None,
                 name_ready: false,
             }
         };
-        attrs.record(&mut SpanVisitor(&mut rec));
+        attrs.record(&mut SpanVisitor {
+            rec: &mut rec,
+            services: self,
+        });
         rec.fresh = false;
-        self.resolve_service(&mut rec);
         span.extensions_mut().insert(rec);
         self.live.fetch_add(1, Ordering::AcqRel);
     }
@@ -248,8 +267,10 @@ where
         let Some(rec) = ext.get_mut::<Recording>() else {
             return;
         };
-        values.record(&mut SpanVisitor(rec));
-        self.resolve_service(rec);
+        values.record(&mut SpanVisitor {
+            rec,
+            services: self,
+        });
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: LayerContext<'_, S>) {
@@ -292,8 +313,9 @@ where
                 rec.span.name = name;
             }
         }
-        if let Some(spare) = rec.name_buf.take() {
-            super::pool::give_back(std::iter::once(spare.into_bytes()));
+        let unused = [rec.name_buf.take(), rec.peer_buf.take()];
+        if unused.iter().any(Option::is_some) {
+            super::pool::give_back(unused.into_iter().flatten().map(String::into_bytes));
         }
         let Recording {
             mut span, start, ..

@@ -56,7 +56,19 @@ pub(crate) fn give_back_records(records: &mut Vec<Box<SpanRecord>>) {
             name => *name = Cow::Borrowed(""),
         }
         texts.extend(record.annotations.drain(..).map(|a| a.value.into_bytes()));
-        record.remote_endpoint = None;
+        // Only the remote name's buffer is kept (the recorder takes it for `net.peer.name`).
+        let peer = record
+            .remote_endpoint
+            .take()
+            .and_then(|e| e.service_name)
+            .filter(|n| n.capacity() <= MAX_CAPACITY);
+        record.remote_endpoint = peer.map(|mut name| {
+            name.clear();
+            crate::Endpoint {
+                service_name: Some(name),
+                ..crate::Endpoint::default()
+            }
+        });
         true
     });
     if let Ok(mut pool) = RECORDS.try_lock() {
@@ -128,7 +140,12 @@ mod tests {
         // Other tests may run in parallel and take it first: only check what comes back.
         while let Some(r) = take_record() {
             assert!(r.tags.is_empty() && r.annotations.is_empty());
-            assert!(r.name.is_empty() && r.remote_endpoint.is_none());
+            assert!(r.name.is_empty());
+            // At most an empty name buffer is left in the remote endpoint, for reuse.
+            if let Some(e) = &r.remote_endpoint {
+                assert!(e.is_empty());
+                assert_eq!(e.service_name.as_deref(), Some(""));
+            }
         }
     }
 
