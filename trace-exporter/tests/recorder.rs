@@ -376,6 +376,7 @@ fn recycled_records_carry_nothing_over() {
                         http.route = "/a/{id}",
                         net.peer.name = "peer-host",
                         extra = i,
+                        negative = -i64::from(i) - 1,
                     );
                     s.in_scope(|| tracing::info!(i, "event"));
                 } else {
@@ -397,7 +398,9 @@ fn recycled_records_carry_nothing_over() {
     reporter.shutdown(Duration::from_secs(5)).unwrap();
     let spans = kept.0.lock().unwrap().clone();
     assert_eq!(spans.len(), 100);
-    for s in &spans[..50] {
+    for (i, s) in spans[..50].iter().enumerate() {
+        assert_eq!(s.tag("extra"), Some(i.to_string().as_str()));
+        assert_eq!(s.tag("negative"), Some(format!("-{}", i + 1).as_str()));
         assert_eq!(s.name, "get /a/{id}");
         assert_eq!(s.service_name(), Some("other"));
         let remote = s.remote_endpoint.as_ref().unwrap();

@@ -131,7 +131,10 @@ impl Recording {
                 tags.insert(name, itoa::Buffer::new().format(n), unique),
                 None,
             ),
-            Value::I64(n) => (tags.insert_display(name, n, MAX_TAG_VALUE, unique), None),
+            Value::I64(n) => (
+                tags.insert(name, itoa::Buffer::new().format(n), unique),
+                None,
+            ),
             Value::Debug(d) => (
                 tags.insert_display(name, format_args!("{d:?}"), MAX_TAG_VALUE, unique),
                 None,

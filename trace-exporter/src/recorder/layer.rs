@@ -194,7 +194,8 @@ fn new_record(c: &Context, name: &'static str, local: Arc<Endpoint>) -> (Box<Spa
         }
         None => {
             let mut r = Box::new(SpanRecord::new(c.trace_id(), c.span_id(), name, local));
-            r.tags = Tags::from_buffer(super::pool::take(256));
+            // Room for the ~8 fields of a server or client span without growing.
+            r.tags = Tags::from_buffer(super::pool::take(512));
             (
                 r,
                 Spare {
