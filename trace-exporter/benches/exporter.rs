@@ -6,7 +6,11 @@
 //!   exporter) with AlwaysOff and AlwaysOn.
 //! * `encode/*`: Zipkin v2 JSON of 100 spans.
 //! * `deliver/*`: 10,000 spans to a loopback collector: our reporter (plain and gzip) vs
-//!   opentelemetry-zipkin's exporter.
+//!   opentelemetry-zipkin's exporter, in wall time; and `deliver/*_cpu`: the same plain
+//!   deliveries measured in CPU time of the whole process (every thread: request side,
+//!   encoder, sender, the collector), which the machine's other load moves less; then
+//!   `deliver/interleaved`: nine rounds alternating the two pipelines, the median ratios (run
+//!   when no filter is given, or with the filter `interleaved`).
 //!
 //! Run: `cargo bench -p trace-exporter --bench exporter`
 
@@ -68,6 +72,18 @@ fn thread_cpu() -> Duration {
     // SAFETY: `ts` is a valid, writable timespec.
     unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// CPU time of the whole process (all threads, user + system).
+fn process_cpu() -> Duration {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: `usage` is a valid, writable rusage (all-zero is a valid value of it).
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
 }
 
 /// Runs `server_span` `iters` times, returning the CPU time this thread spent.
@@ -401,7 +417,118 @@ fn bench_deliver(c: &mut Criterion) {
             total
         })
     });
+
+    // The same plain deliveries in CPU time of the whole process: what each pipeline costs
+    // the machine per span, whatever else runs on it.
+    let opts = ReporterOptions {
+        queue_size: DELIVER as usize,
+        flush_interval: Duration::from_millis(5),
+        ..ReporterOptions::default()
+    };
+    let reporter = AsyncReporter::new(ZipkinHttp::new(&url, false).unwrap(), opts).unwrap();
+    let sum_cpu =
+        |iters: u64, round: &dyn Fn() -> Round| (0..iters).map(|_| round().cpu).sum::<Duration>();
+    g.bench_function("trace_exporter_cpu", |b| {
+        b.iter_custom(|iters| sum_cpu(iters, &|| ours_round(&reporter)))
+    });
+    g.bench_function("opentelemetry_zipkin_cpu", |b| {
+        b.iter_custom(|iters| sum_cpu(iters, &|| otel_round(&rt, &exporter)))
+    });
     g.finish();
+
+    // Interleaved rounds (ours, then theirs, ROUNDS times): the median of the per-round
+    // ratios, which the machine's mood moves less than two figures taken seconds apart.
+    // Outside criterion, so only when no filter is given or the filter names them.
+    if !interleaved_selected() {
+        reporter.shutdown(Duration::from_secs(5)).ok();
+        return;
+    }
+    let mut wall = Vec::new();
+    let mut cpu = Vec::new();
+    for _ in 0..ROUNDS {
+        let (a, b) = (ours_round(&reporter), otel_round(&rt, &exporter));
+        wall.push(b.wall.as_secs_f64() / a.wall.as_secs_f64());
+        cpu.push(b.cpu.as_secs_f64() / a.cpu.as_secs_f64());
+    }
+    eprintln!(
+        "deliver/interleaved: {ROUNDS} rounds of {DELIVER} spans, trace_exporter vs \
+         opentelemetry_zipkin: wall-clock spans/s ratio median {:.2}x (min {:.2}x, max {:.2}x); \
+         process CPU per span ratio median {:.2}x (min {:.2}x, max {:.2}x)",
+        median(&mut wall),
+        min(&wall),
+        max(&wall),
+        median(&mut cpu),
+        min(&cpu),
+        max(&cpu)
+    );
+    reporter.shutdown(Duration::from_secs(5)).ok();
+}
+
+/// Interleaved delivery rounds.
+const ROUNDS: usize = 9;
+
+/// True when the command line has no benchmark filter (criterion's free arguments), or one
+/// that mentions `interleaved`.
+fn interleaved_selected() -> bool {
+    let free: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    free.is_empty() || free.iter().any(|f| f.contains("interleaved"))
+}
+
+/// One delivery round: wall time and whole-process CPU time.
+struct Round {
+    wall: Duration,
+    cpu: Duration,
+}
+
+/// Reports `DELIVER` spans (made beforehand) and waits until the collector has them.
+fn ours_round(reporter: &AsyncReporter) -> Round {
+    let spans: Vec<SpanRecord> = (0..DELIVER).map(record).collect();
+    let (start, cpu) = (Instant::now(), process_cpu());
+    for s in spans {
+        reporter.report(s);
+    }
+    reporter.flush(Duration::from_secs(60)).unwrap();
+    Round {
+        wall: start.elapsed(),
+        cpu: process_cpu() - cpu,
+    }
+}
+
+/// Exports `DELIVER` spans (made beforehand) with opentelemetry-zipkin, 512 per batch.
+#[allow(deprecated)]
+fn otel_round(
+    rt: &tokio::runtime::Runtime,
+    exporter: &opentelemetry_zipkin::ZipkinExporter,
+) -> Round {
+    let data: Vec<SpanData> = (0..DELIVER).map(span_data).collect();
+    let (start, cpu) = (Instant::now(), process_cpu());
+    rt.block_on(async {
+        let mut data = data.into_iter().peekable();
+        while data.peek().is_some() {
+            let batch: Vec<SpanData> = data.by_ref().take(512).collect();
+            exporter.export(batch).await.unwrap();
+        }
+    });
+    Round {
+        wall: start.elapsed(),
+        cpu: process_cpu() - cpu,
+    }
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn min(v: &[f64]) -> f64 {
+    v.iter().copied().fold(f64::INFINITY, f64::min)
+}
+
+fn max(v: &[f64]) -> f64 {
+    v.iter().copied().fold(0.0, f64::max)
 }
 
 criterion_group! {

@@ -17,57 +17,31 @@ use std::fmt;
 /// ```
 #[derive(Clone, Default)]
 pub struct Tags {
-    /// Entries: `[flag][key length: 3 chars][key][value length: 5 chars][value]`, lengths
-    /// in 7-bit ASCII digits, so the buffer is always valid UTF-8 and slicing it is safe.
-    buf: String,
+    /// Entries: `[flag][key length: u32 LE][value length: u32 LE][key][value]`. Keys and
+    /// values are copied from `str`s (or cut on character boundaries), so each key and value
+    /// range is valid UTF-8; reading one as `str` still checks it (no `unsafe`), the encoder
+    /// reads the bytes.
+    buf: Vec<u8>,
     len: usize,
     /// A one-word filter of the keys ever set ([`key_bit`]): a key whose bit is clear is
     /// certainly absent, so looking it up (or replacing it) needs no scan.
     keys: u64,
 }
 
-const LIVE: u8 = b'1';
-const REMOVED: &str = "0";
-const KEY_DIGITS: usize = 3;
-const VALUE_DIGITS: usize = 5;
-const MAX_KEY: usize = (1 << (7 * KEY_DIGITS)) - 1;
-const MAX_VALUE: usize = (1 << (7 * VALUE_DIGITS)) - 1;
-
-/// Writes `n` as `digits.len()` 7-bit digits, lowest first.
-fn write_len(digits: &mut [u8], mut n: usize) {
-    for d in digits {
-        *d = (n & 0x7f) as u8;
-        n >>= 7;
-    }
-}
-
-/// Appends length digits or a flag: 7-bit values, so each is one ASCII character (pushed one
-/// by one: cheaper for these few bytes than validating them as UTF-8 text).
-#[inline]
-fn push_ascii(buf: &mut String, bytes: &[u8]) {
-    for &b in bytes {
-        buf.push(char::from(b & 0x7f));
-    }
-}
+const LIVE: u8 = 1;
+const REMOVED: u8 = 0;
+/// The entry header: flag, key length, value length.
+const HEAD: usize = 1 + 4 + 4;
+/// Where the value length sits in the header.
+const VLEN_AT: usize = 5;
+/// Longer keys are ignored (as documented on [`Tags::set`]).
+const MAX_KEY: usize = (1 << 21) - 1;
+const MAX_VALUE: usize = u32::MAX as usize;
 
 /// The filter bit of a key (from its length and last byte).
-fn key_bit(key: &str) -> u64 {
-    let last = key.as_bytes().last().copied().map_or(0, u64::from);
+fn key_bit(key: &[u8]) -> u64 {
+    let last = key.last().copied().map_or(0, u64::from);
     1 << (((key.len() as u64).wrapping_mul(7) ^ last) % 64)
-}
-
-/// The longest entry header: flag, key length digits.
-const HEAD: usize = 1 + KEY_DIGITS;
-
-/// Reads the `N` length digits at the start of `bytes` (lowest first).
-fn read_len<const N: usize>(bytes: &[u8]) -> Option<usize> {
-    let digits: &[u8; N] = bytes.get(..N)?.try_into().ok()?;
-    Some(
-        digits
-            .iter()
-            .rev()
-            .fold(0, |n, &b| (n << 7) | usize::from(b & 0x7f)),
-    )
 }
 
 /// One decoded entry: where its flag is, whether it is live, its key and value ranges.
@@ -79,13 +53,19 @@ struct Entry {
 }
 
 /// Collects `Display` output into the buffer.
-struct Sink<'a>(&'a mut String);
+struct Sink<'a>(&'a mut Vec<u8>);
 
 impl fmt::Write for Sink<'_> {
+    #[inline]
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.0.push_str(s);
+        self.0.extend_from_slice(s.as_bytes());
         Ok(())
     }
+}
+
+/// True when `i` is the start of a character in UTF-8 `bytes` (or their end).
+fn is_char_boundary(bytes: &[u8], i: usize) -> bool {
+    bytes.get(i).is_none_or(|&b| (b as i8) >= -0x40)
 }
 
 impl Tags {
@@ -96,14 +76,14 @@ impl Tags {
     /// ```
     pub fn with_capacity(n: usize) -> Self {
         Tags {
-            buf: String::with_capacity(n * 32),
+            buf: Vec::with_capacity(n * 32),
             len: 0,
             keys: 0,
         }
     }
 
     /// Tags written into `buf` (cleared first).
-    pub(crate) fn from_buffer(mut buf: String) -> Self {
+    pub(crate) fn from_buffer(mut buf: Vec<u8>) -> Self {
         buf.clear();
         Tags {
             buf,
@@ -112,27 +92,30 @@ impl Tags {
         }
     }
 
-    /// The buffer, for reuse.
-    pub(crate) fn into_buffer(self) -> String {
-        self.buf
+    /// Removes every tag, keeping the buffer.
+    pub(crate) fn clear(&mut self) {
+        self.buf.clear();
+        self.len = 0;
+        self.keys = 0;
     }
 
     /// The entry whose flag is at `at`.
+    #[inline]
     fn entry_at(&self, at: usize) -> Option<Entry> {
-        let bytes = self.buf.as_bytes();
-        let live = *bytes.get(at)? == LIVE;
-        let kstart = at + 1 + KEY_DIGITS;
-        let kend = kstart + read_len::<KEY_DIGITS>(bytes.get(at + 1..)?)?;
-        let vstart = kend + VALUE_DIGITS;
-        let vend = vstart + read_len::<VALUE_DIGITS>(bytes.get(kend..)?)?;
-        if vend > bytes.len() {
+        let head: &[u8; HEAD] = self.buf.get(at..at + HEAD)?.try_into().ok()?;
+        let klen = u32::from_le_bytes([head[1], head[2], head[3], head[4]]) as usize;
+        let vlen = u32::from_le_bytes([head[5], head[6], head[7], head[8]]) as usize;
+        let kstart = at + HEAD;
+        let kend = kstart + klen;
+        let vend = kend + vlen;
+        if vend > self.buf.len() {
             return None;
         }
         Some(Entry {
             at,
-            live,
+            live: head[0] == LIVE,
             key: (kstart, kend),
-            value: (vstart, vend),
+            value: (kend, vend),
         })
     }
 
@@ -145,30 +128,36 @@ impl Tags {
         })
     }
 
-    fn text(&self, (start, end): (usize, usize)) -> &str {
-        self.buf.get(start..end).unwrap_or("")
+    #[inline]
+    fn bytes(&self, (start, end): (usize, usize)) -> &[u8] {
+        self.buf.get(start..end).unwrap_or_default()
     }
 
-    fn find(&self, key: &str) -> Option<Entry> {
+    fn text(&self, range: (usize, usize)) -> &str {
+        std::str::from_utf8(self.bytes(range)).unwrap_or("")
+    }
+
+    fn find(&self, key: &[u8]) -> Option<Entry> {
         if self.keys & key_bit(key) == 0 {
             return None;
         }
-        let bytes = self.buf.as_bytes();
-        self.entries()
-            .find(|e| e.live && bytes.get(e.key.0..e.key.1) == Some(key.as_bytes()))
+        self.entries().find(|e| e.live && self.bytes(e.key) == key)
     }
 
     /// Marks the live entry for `key` removed.
-    fn kill(&mut self, key: &str) {
+    fn kill(&mut self, key: &[u8]) {
         if let Some(e) = self.find(key) {
-            self.buf.replace_range(e.at..e.at + 1, REMOVED);
+            self.buf[e.at] = REMOVED;
             self.len -= 1;
         }
     }
 
-    /// Writes an entry header with a value length of `vlen`; `None` when the key is too long.
-    /// With `unique`, the caller knows `key` is not set yet (no search for an old value).
+    /// Writes an entry header and key with a value length of `vlen`; returns where the
+    /// value length is, `None` when the key is too long. With `unique`, the caller knows
+    /// `key` is not set yet (no search for an old value).
+    #[inline]
     fn begin(&mut self, key: &str, vlen: usize, unique: bool) -> Option<usize> {
+        let key = key.as_bytes();
         if key.len() > MAX_KEY || vlen > MAX_VALUE {
             return None;
         }
@@ -176,27 +165,25 @@ impl Tags {
             self.kill(key);
         }
         self.keys |= key_bit(key);
-        self.buf.reserve(HEAD + key.len() + VALUE_DIGITS + vlen);
-        let mut head = [LIVE; HEAD];
-        write_len(&mut head[1..], key.len());
-        push_ascii(&mut self.buf, &head);
-        self.buf.push_str(key);
-        let vlen_at = self.buf.len();
-        let mut digits = [0u8; VALUE_DIGITS];
-        write_len(&mut digits, vlen);
-        push_ascii(&mut self.buf, &digits);
-        Some(vlen_at)
+        let at = self.buf.len();
+        self.buf.reserve(HEAD + key.len() + vlen);
+        let (k, v) = (
+            (key.len() as u32).to_le_bytes(),
+            (vlen as u32).to_le_bytes(),
+        );
+        self.buf
+            .extend_from_slice(&[LIVE, k[0], k[1], k[2], k[3], v[0], v[1], v[2], v[3]]);
+        self.buf.extend_from_slice(key);
+        Some(at + VLEN_AT)
     }
 
-    /// Rewrites the value length of the entry whose length digits are at `vlen_at`.
-    fn finish_display(&mut self, vlen_at: usize) {
-        let start = vlen_at + VALUE_DIGITS;
-        let vlen = self.buf.len() - start;
-        let mut digits = [0u8; VALUE_DIGITS];
-        write_len(&mut digits, vlen);
-        // 7-bit values are ASCII, hence valid UTF-8 of the same length.
-        let digits = std::str::from_utf8(&digits).unwrap_or("\0\0\0\0\0");
-        self.buf.replace_range(vlen_at..start, digits);
+    /// Rewrites the value length of the entry whose length is at `vlen_at` and whose value
+    /// starts at `start`.
+    fn finish_display(&mut self, vlen_at: usize, start: usize) {
+        let vlen = (self.buf.len() - start) as u32;
+        if let Some(slot) = self.buf.get_mut(vlen_at..vlen_at + 4) {
+            slot.copy_from_slice(&vlen.to_le_bytes());
+        }
         self.len += 1;
     }
 
@@ -214,12 +201,12 @@ impl Tags {
 
     /// Sets a tag; `unique` when the key is known not to be set yet.
     /// Returns where the entry starts ([`Tags::value_at`]), `None` when it was not stored.
+    #[inline]
     pub(crate) fn insert(&mut self, key: &str, value: &str, unique: bool) -> Option<usize> {
-        let at = self.buf.len();
-        self.begin(key, value.len(), unique)?;
-        self.buf.push_str(value);
+        let vlen_at = self.begin(key, value.len(), unique)?;
+        self.buf.extend_from_slice(value.as_bytes());
         self.len += 1;
-        Some(at)
+        Some(vlen_at - VLEN_AT)
     }
 
     /// The value of the entry [`Tags::insert`] stored at `at`, while it is not replaced or
@@ -252,7 +239,6 @@ impl Tags {
     ) -> Option<usize> {
         use fmt::Write as _;
         let max = max.min(MAX_VALUE);
-        let at = self.buf.len();
         let vlen_at = self.begin(key, 0, unique)?;
         let start = self.buf.len();
         if write!(Sink(&mut self.buf), "{value}").is_err() {
@@ -260,13 +246,13 @@ impl Tags {
         }
         if self.buf.len() - start > max {
             let mut end = start + max;
-            while !self.buf.is_char_boundary(end) {
+            while !is_char_boundary(&self.buf, end) {
                 end -= 1;
             }
             self.buf.truncate(end);
         }
-        self.finish_display(vlen_at);
-        Some(at)
+        self.finish_display(vlen_at, start);
+        Some(vlen_at - VLEN_AT)
     }
 
     /// A tag's value.
@@ -275,7 +261,7 @@ impl Tags {
     /// assert_eq!(trace_exporter::Tags::default().get("x"), None);
     /// ```
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.find(key).map(|e| self.text(e.value))
+        self.find(key.as_bytes()).map(|e| self.text(e.value))
     }
 
     /// Removes a tag.
@@ -287,7 +273,7 @@ impl Tags {
     /// assert!(t.is_empty());
     /// ```
     pub fn remove(&mut self, key: &str) {
-        self.kill(key);
+        self.kill(key.as_bytes());
     }
 
     /// `(key, value)` pairs in order.
@@ -299,6 +285,16 @@ impl Tags {
         self.entries()
             .filter(|e| e.live)
             .map(|e| (self.text(e.key), self.text(e.value)))
+    }
+
+    /// The tags in order as the UTF-8 bytes they were set from (for the encoder: no
+    /// re-validation): each key and its value are adjacent in the buffer, so each comes as
+    /// one slice (key then value) with the key's length, to be checked for escapes at once.
+    #[inline]
+    pub(crate) fn iter_joined(&self) -> impl Iterator<Item = (&[u8], usize)> + '_ {
+        self.entries()
+            .filter(|e| e.live)
+            .map(|e| (self.bytes((e.key.0, e.value.1)), e.key.1 - e.key.0))
     }
 
     /// The number of tags.
@@ -373,7 +369,7 @@ mod tests {
     #[test]
     fn filter_collisions_still_find_and_replace() {
         // Same length and last byte: the same filter bit.
-        assert_eq!(key_bit("ab"), key_bit("xb"));
+        assert_eq!(key_bit(b"ab"), key_bit(b"xb"));
         let mut t = Tags::default();
         t.set("ab", "1");
         assert_eq!(t.get("xb"), None);
@@ -405,9 +401,10 @@ mod tests {
 
     #[test]
     fn reused_buffer_starts_empty() {
-        let mut t = Tags::default();
+        let mut t = Tags::from_buffer(b"old bytes".to_vec());
+        assert!(t.is_empty());
         t.set("http.route", "/a");
-        let t = Tags::from_buffer(t.into_buffer());
+        t.clear();
         assert!(t.is_empty());
         assert_eq!(t.get("http.route"), None);
         assert_eq!(t.iter().count(), 0);

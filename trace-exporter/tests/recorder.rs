@@ -234,3 +234,190 @@ fn builder_rejects_bad_configuration() {
         .build()
         .is_err());
 }
+
+#[test]
+fn rpc_names_whatever_the_order_and_form_of_the_fields() {
+    use tracing::field::Empty;
+    let sink = MemorySink::new();
+    with_recorder(&sink, || {
+        let ctx = request(Sampling::Sampled);
+        let _g = ctx.enter();
+        // The usual order: method then route, in the attributes.
+        tracing::info_span!(
+            "a",
+            span.kind = "server",
+            http.method = "GET",
+            http.route = "/a/{id}"
+        )
+        .in_scope(|| {});
+        // Route before method.
+        tracing::info_span!(
+            "b",
+            span.kind = "server",
+            http.route = "/b",
+            http.method = "PUT"
+        )
+        .in_scope(|| {});
+        // Route recorded later; then the method replaced after the route.
+        let c = tracing::info_span!(
+            "c",
+            span.kind = "server",
+            http.method = "post",
+            http.route = Empty
+        );
+        c.record("http.route", "/c");
+        drop(c);
+        let d = tracing::info_span!(
+            "d",
+            span.kind = "server",
+            http.method = "GET",
+            http.route = "/d"
+        );
+        d.record("http.method", "DELETE");
+        drop(d);
+        // A method outside the table, one recorded with Debug, an empty route, no route.
+        tracing::info_span!(
+            "e",
+            span.kind = "server",
+            http.method = "PROPFIND",
+            http.route = "/e"
+        )
+        .in_scope(|| {});
+        tracing::info_span!("f", span.kind = "server", http.method = ?"Get", http.route = "/f")
+            .in_scope(|| {});
+        tracing::info_span!(
+            "g",
+            span.kind = "server",
+            http.method = "HEAD",
+            http.route = ""
+        )
+        .in_scope(|| {});
+        tracing::info_span!("h", span.kind = "server", http.method = "OPTIONS").in_scope(|| {});
+        // A client span: the method alone, even with a route; a local span keeps its name.
+        tracing::info_span!(
+            "i",
+            span.kind = "client",
+            http.method = "PATCH",
+            http.route = "/i"
+        )
+        .in_scope(|| {});
+        tracing::info_span!("j", http.method = "GET", http.route = "/j").in_scope(|| {});
+        // The kind recorded after the route.
+        tracing::info_span!(
+            "k",
+            http.method = "GET",
+            http.route = "/k",
+            span.kind = "server"
+        )
+        .in_scope(|| {});
+    });
+    let names: Vec<String> = sink
+        .spans()
+        .into_iter()
+        .map(|s| s.name.into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "get /a/{id}",
+            "put /b",
+            "post /c",
+            "delete /d",
+            "propfind /e",
+            "\"get\" /f",
+            "head",
+            "options",
+            "patch",
+            "j",
+            "get /k"
+        ]
+    );
+}
+
+/// Keeps a copy of every span it is handed.
+#[derive(Clone, Default)]
+struct Keep(std::sync::Arc<std::sync::Mutex<Vec<trace_exporter::SpanRecord>>>);
+
+impl trace_exporter::Transport for Keep {
+    fn send(
+        &mut self,
+        message: &trace_exporter::Message<'_>,
+        _timeout: Duration,
+    ) -> Result<(), trace_exporter::SendError> {
+        let mut kept = self.0.lock().unwrap();
+        kept.extend(message.spans().iter().map(|s| (**s).clone()));
+        Ok(())
+    }
+    fn describe(&self) -> String {
+        "keep".into()
+    }
+}
+
+#[test]
+fn recycled_records_carry_nothing_over() {
+    use trace_exporter::{AsyncReporter, ReporterOptions, Sink};
+    let kept = Keep::default();
+    let reporter = AsyncReporter::new(kept.clone(), ReporterOptions::default()).unwrap();
+    let subscriber = tracing_subscriber::registry()
+        .with(ContextLayer::new())
+        .with(ZipkinLayer::new(reporter.clone(), "shop"));
+    tracing::subscriber::with_default(subscriber, || {
+        let ctx = request(Sampling::Sampled);
+        let _g = ctx.enter();
+        // Round 1: everything set; round 2: as little as possible, on the recycled records.
+        for round in 0..2 {
+            for i in 0..50 {
+                if round == 0 {
+                    let s = tracing::info_span!(
+                        "http.server",
+                        span.kind = "server",
+                        service.name = "other",
+                        http.method = "GET",
+                        http.route = "/a/{id}",
+                        net.peer.name = "peer-host",
+                        extra = i,
+                        negative = -i64::from(i) - 1,
+                    );
+                    s.in_scope(|| tracing::info!(i, "event"));
+                } else {
+                    tracing::info_span!(
+                        "http.client",
+                        span.kind = "client",
+                        http.method = "POST",
+                        net.peer.ip = "10.0.0.1",
+                    )
+                    .in_scope(|| {});
+                }
+            }
+            reporter.flush(Duration::from_secs(5)).unwrap();
+            // The delivery thread puts the sent records back in the pool just after `flush`
+            // returns: a moment later round 2 takes them (the checks hold either way).
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    });
+    reporter.shutdown(Duration::from_secs(5)).unwrap();
+    let spans = kept.0.lock().unwrap().clone();
+    assert_eq!(spans.len(), 100);
+    for (i, s) in spans[..50].iter().enumerate() {
+        assert_eq!(s.tag("extra"), Some(i.to_string().as_str()));
+        assert_eq!(s.tag("negative"), Some(format!("-{}", i + 1).as_str()));
+        assert_eq!(s.name, "get /a/{id}");
+        assert_eq!(s.service_name(), Some("other"));
+        let remote = s.remote_endpoint.as_ref().unwrap();
+        assert_eq!(remote.service_name.as_deref(), Some("peer-host"));
+        assert_eq!(s.annotations.len(), 1);
+        assert!(s.tag("extra").is_some());
+    }
+    for s in &spans[50..] {
+        assert_eq!(s.name, "post");
+        assert_eq!(s.service_name(), Some("shop"));
+        let remote = s.remote_endpoint.as_ref().unwrap();
+        assert_eq!(remote.service_name, None);
+        assert_eq!(remote.ipv4, Some("10.0.0.1".parse().unwrap()));
+        assert!(s.annotations.is_empty());
+        assert_eq!(s.tag("extra"), None);
+        assert_eq!(s.tag("http.route"), None);
+        assert_eq!(s.tags.len(), 1);
+        assert!(!s.shared);
+    }
+}

@@ -22,7 +22,7 @@ pub(crate) const UNKNOWN_SERVICE: &str = "unknown_service";
 /// assert_eq!(buf.first(), Some(&b'{'));
 /// ```
 pub fn encode_span(span: &SpanRecord, out: &mut Vec<u8>) {
-    write_span(span, out);
+    write_span_buffered(span, out, None, &mut [0; BUFFERED]);
 }
 
 /// The exact number of bytes [`encode_span`] writes for `span`.
@@ -38,21 +38,21 @@ pub fn encoded_len(span: &SpanRecord) -> usize {
     n.len()
 }
 
-/// Appends a JSON array of spans (`ListOfSpans`) to `out`.
+/// Appends a JSON array of spans (`ListOfSpans`) to `out` (spans or boxed spans).
 ///
 /// ```
 /// let mut buf = Vec::new();
-/// trace_exporter::encode::encode_list(&[], &mut buf);
+/// trace_exporter::encode::encode_list::<trace_exporter::SpanRecord>(&[], &mut buf);
 /// assert_eq!(buf, b"[]");
 /// ```
-pub fn encode_list(spans: &[SpanRecord], out: &mut Vec<u8>) {
+pub fn encode_list<S: std::borrow::Borrow<SpanRecord>>(spans: &[S], out: &mut Vec<u8>) {
     let mut cache = EndpointCache::default();
     out.push(b'[');
     for (i, span) in spans.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        encode_span_cached(span, out, &mut cache);
+        encode_span_cached(span.borrow(), out, &mut cache);
     }
     out.push(b']');
 }
@@ -72,104 +72,159 @@ pub fn write_span<O: JsonOut>(span: &SpanRecord, out: &mut O) {
 
 /// Remembers the encoding of the last local endpoint seen: the spans of one service share
 /// one `Arc<Endpoint>` (or equal endpoints), so it is encoded once, not once per span.
-#[derive(Default)]
+/// Also holds the stack-like scratch buffer spans are assembled in (kept, so it is not
+/// zeroed for every span).
 pub(crate) struct EndpointCache {
     endpoint: Option<Arc<Endpoint>>,
     json: Vec<u8>,
+    scratch: Box<[u8; BUFFERED]>,
+}
+
+impl Default for EndpointCache {
+    fn default() -> Self {
+        EndpointCache {
+            endpoint: None,
+            json: Vec::new(),
+            scratch: Box::new([0; BUFFERED]),
+        }
+    }
 }
 
 impl EndpointCache {
-    fn get(&mut self, endpoint: &Arc<Endpoint>) -> &[u8] {
+    fn get<'a>(
+        cached: &mut Option<Arc<Endpoint>>,
+        json: &'a mut Vec<u8>,
+        endpoint: &Arc<Endpoint>,
+    ) -> &'a [u8] {
         // The same `Arc` (spans of one recorder), or an equal endpoint in another allocation
         // (spans converted from elsewhere: comparing is far cheaper than encoding again).
-        if !self
-            .endpoint
+        if !cached
             .as_ref()
             .is_some_and(|e| Arc::ptr_eq(e, endpoint) || **e == **endpoint)
         {
-            self.json.clear();
-            self::endpoint(&mut self.json, endpoint, true);
+            json.clear();
+            self::endpoint(json, endpoint, true);
             // Holding the Arc keeps its address from being reused by another endpoint.
-            self.endpoint = Some(Arc::clone(endpoint));
+            *cached = Some(Arc::clone(endpoint));
         }
-        &self.json
+        json
     }
 }
 
 /// [`encode_span`] with the local endpoint's encoding taken from `cache`.
 pub(crate) fn encode_span_cached(span: &SpanRecord, out: &mut Vec<u8>, cache: &mut EndpointCache) {
-    let local = cache.get(&span.local_endpoint);
-    write_span_with(span, out, Some(local));
+    let EndpointCache {
+        endpoint,
+        json,
+        scratch,
+    } = cache;
+    let local = EndpointCache::get(endpoint, json, &span.local_endpoint);
+    write_span_buffered(span, out, Some(local), scratch);
 }
 
-/// A small stack buffer for the fixed-size parts of a span, written with one copy.
-struct Stack {
-    buf: [u8; 160],
+/// Collects the many small pieces of a span on the stack and hands them to the real output
+/// in a few large copies (each `Vec` append is a call with a capacity check; a copy into
+/// this buffer is a bounds check and a move).
+struct Buffered<'a, O: JsonOut> {
+    out: &'a mut O,
+    buf: &'a mut [u8; BUFFERED],
     len: usize,
 }
 
-impl Stack {
-    fn new() -> Self {
-        Stack {
-            buf: [0; 160],
-            len: 0,
+/// The stack buffer of [`Buffered`]: most spans fit in one or two.
+const BUFFERED: usize = 512;
+
+impl<'a, O: JsonOut> Buffered<'a, O> {
+    fn new(out: &'a mut O, buf: &'a mut [u8; BUFFERED]) -> Self {
+        Buffered { out, buf, len: 0 }
+    }
+
+    /// Hands what is buffered to the output.
+    fn flush(&mut self) {
+        self.out.raw(&self.buf[..self.len]);
+        self.len = 0;
+    }
+
+    #[cold]
+    fn raw_slow(&mut self, bytes: &[u8]) {
+        self.flush();
+        if bytes.len() > BUFFERED / 2 {
+            self.out.raw(bytes);
+        } else {
+            self.buf[..bytes.len()].copy_from_slice(bytes);
+            self.len = bytes.len();
+        }
+    }
+}
+
+impl<O: JsonOut> JsonOut for Buffered<'_, O> {
+    #[inline]
+    fn raw(&mut self, bytes: &[u8]) {
+        match self.buf.get_mut(self.len..self.len + bytes.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(bytes);
+                self.len += bytes.len();
+            }
+            None => self.raw_slow(bytes),
         }
     }
 
     #[inline]
-    fn push(&mut self, bytes: &[u8]) {
-        self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
-        self.len += bytes.len();
-    }
-
-    #[inline]
-    fn uint(&mut self, v: u64) {
-        self.push(itoa::Buffer::new().format(v).as_bytes());
-    }
-
-    fn bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
+    fn byte(&mut self, b: u8) {
+        match self.buf.get_mut(self.len) {
+            Some(dst) => {
+                *dst = b;
+                self.len += 1;
+            }
+            None => self.raw_slow(&[b]),
+        }
     }
 }
 
+/// Writes a span through a [`Buffered`] stack buffer.
+fn write_span_buffered(
+    span: &SpanRecord,
+    out: &mut Vec<u8>,
+    local: Option<&[u8]>,
+    scratch: &mut [u8; BUFFERED],
+) {
+    let mut buffered = Buffered::new(out, scratch);
+    write_span_with(span, &mut buffered, local);
+    buffered.flush();
+}
+
 fn write_span_with<O: JsonOut>(span: &SpanRecord, out: &mut O, local: Option<&[u8]>) {
-    // Ids and kind: at most 12 + 32 + 14 + 16 + 8 + 16 + 1 + 18 = 117 bytes.
-    let mut head = Stack::new();
-    head.push(b"{\"traceId\":\"");
-    head.push(span.trace_id.to_zipkin_hex().as_bytes());
+    out.raw(b"{\"traceId\":\"");
+    out.raw(span.trace_id.to_zipkin_hex().as_bytes());
     if let Some(parent) = span.parent_id {
-        head.push(b"\",\"parentId\":\"");
-        head.push(parent.to_hex().as_bytes());
+        out.raw(b"\",\"parentId\":\"");
+        out.raw(parent.to_hex().as_bytes());
     }
-    head.push(b"\",\"id\":\"");
-    head.push(span.id.to_hex().as_bytes());
-    head.push(b"\"");
+    out.raw(b"\",\"id\":\"");
+    out.raw(span.id.to_hex().as_bytes());
+    out.byte(b'"');
     if let Some(kind) = span.kind {
-        head.push(b",\"kind\":\"");
-        head.push(kind.as_str().as_bytes());
-        head.push(b"\"");
+        out.raw(b",\"kind\":\"");
+        out.raw(kind.as_str().as_bytes());
+        out.byte(b'"');
     }
-    out.raw(head.bytes());
     if !span.name.is_empty() {
         out.raw(b",\"name\":");
         json::string_lower(out, &span.name);
     }
-    // Times and flags: at most 13 + 20 + 12 + 20 + 13 + 14 = 92 bytes.
-    let mut mid = Stack::new();
     if span.timestamp != 0 {
-        mid.push(b",\"timestamp\":");
-        mid.uint(span.timestamp);
-        mid.push(b",\"duration\":");
-        mid.uint(span.duration.max(1));
+        out.raw(b",\"timestamp\":");
+        json::uint(out, span.timestamp);
+        out.raw(b",\"duration\":");
+        json::uint(out, span.duration.max(1));
     }
     if span.debug {
-        mid.push(b",\"debug\":true");
+        out.raw(b",\"debug\":true");
     }
     if span.shared {
-        mid.push(b",\"shared\":true");
+        out.raw(b",\"shared\":true");
     }
-    mid.push(b",\"localEndpoint\":");
-    out.raw(mid.bytes());
+    out.raw(b",\"localEndpoint\":");
     match local {
         Some(json) => out.raw(json),
         None => endpoint(out, &span.local_endpoint, true),
@@ -193,15 +248,24 @@ fn write_span_with<O: JsonOut>(span: &SpanRecord, out: &mut O, local: Option<&[u
         out.byte(b']');
     }
     let mut first = true;
-    for (key, value) in span.tags.iter() {
-        if key.is_empty() {
+    for (pair, key_len) in span.tags.iter_joined() {
+        if key_len == 0 || key_len > pair.len() {
             continue;
         }
-        out.raw(if first { b",\"tags\":{" } else { b"," });
+        out.raw(if first { b",\"tags\":{\"" } else { b",\"" });
         first = false;
-        json::string(out, key);
-        out.byte(b':');
-        json::string(out, value);
+        let (key, value) = pair.split_at(key_len);
+        if json::is_clean(pair) {
+            // The common case: one check for both, plain copies.
+            out.raw(key);
+            out.raw(b"\":\"");
+            out.raw(value);
+        } else {
+            json::escaped(out, key);
+            out.raw(b"\":\"");
+            json::escaped(out, value);
+        }
+        out.byte(b'"');
     }
     if !first {
         out.byte(b'}');
@@ -210,13 +274,13 @@ fn write_span_with<O: JsonOut>(span: &SpanRecord, out: &mut O, local: Option<&[u
 }
 
 fn endpoint<O: JsonOut>(out: &mut O, e: &Endpoint, local: bool) {
-    let mut sep = b'{';
     let name = e.service_name.as_deref().filter(|n| !n.is_empty());
     let name = if local {
         Some(name.unwrap_or(UNKNOWN_SERVICE))
     } else {
         name
     };
+    let mut sep = b'{';
     if let Some(name) = name {
         out.raw(b"{\"serviceName\":");
         json::string_lower(out, name);
@@ -225,7 +289,8 @@ fn endpoint<O: JsonOut>(out: &mut O, e: &Endpoint, local: bool) {
     if let Some(ip) = e.ipv4 {
         out.byte(sep);
         out.raw(b"\"ipv4\":");
-        json::ipv4(out, ip);
+        let (text, n) = json::ipv4_json(ip);
+        out.raw(&text[..n]);
         sep = b',';
     }
     if let Some(ip) = e.ipv6 {
@@ -340,6 +405,67 @@ mod tests {
         let mut c = sample();
         c.trace_id = TraceId::from_u128(0xabc).unwrap();
         assert!(c.to_json().starts_with(r#"{"traceId":"0000000000000abc","#));
+    }
+
+    #[test]
+    fn endpoints_in_every_combination() {
+        let v4: std::net::IpAddr = "10.1.2.3".parse().unwrap();
+        let v6: std::net::IpAddr = "2001:db8::1".parse().unwrap();
+        for (remote, expected) in [
+            (Endpoint::default().with_port(9), r#"{"port":9}"#),
+            (Endpoint::default().with_ip(v4), r#"{"ipv4":"10.1.2.3"}"#),
+            (Endpoint::default().with_ip(v6), r#"{"ipv6":"2001:db8::1"}"#),
+            (
+                Endpoint::default().with_ip(v6).with_port(80),
+                r#"{"ipv6":"2001:db8::1","port":80}"#,
+            ),
+            (
+                Endpoint::service("DB")
+                    .with_ip(v4)
+                    .with_ip(v6)
+                    .with_port(5432),
+                r#"{"serviceName":"db","ipv4":"10.1.2.3","ipv6":"2001:db8::1","port":5432}"#,
+            ),
+            (Endpoint::service("db"), r#"{"serviceName":"db"}"#),
+        ] {
+            let mut s = sample();
+            s.remote_endpoint = Some(remote);
+            let json = s.to_json();
+            let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+            let want: serde_json::Value = serde_json::from_str(expected).unwrap();
+            assert_eq!(v["remoteEndpoint"], want, "{json}");
+            assert!(json.contains(expected), "{json}");
+        }
+        let mut local_only_port = sample();
+        local_only_port.local_endpoint = Arc::new(Endpoint::default().with_port(1));
+        assert!(local_only_port
+            .to_json()
+            .contains(r#""localEndpoint":{"serviceName":"unknown_service","port":1}"#));
+    }
+
+    #[test]
+    fn buffered_and_direct_writes_agree_on_long_spans() {
+        let mut s = sample();
+        for i in 0..40 {
+            s.set_tag(format!("key.{i}"), "v\"é".repeat(i * 9));
+        }
+        s.set_tag("big", "x".repeat(3000));
+        s.annotations.push(Annotation {
+            timestamp: 7,
+            value: "y".repeat(700),
+        });
+        let mut direct = Vec::new();
+        write_span(&s, &mut direct);
+        let mut buffered = Vec::new();
+        encode_span(&s, &mut buffered);
+        assert_eq!(direct, buffered);
+        assert_eq!(encoded_len(&s), buffered.len());
+        let v: serde_json::Value = serde_json::from_slice(&buffered).unwrap();
+        assert_eq!(v["tags"]["key.39"].as_str().unwrap(), "v\"é".repeat(39 * 9));
+        assert_eq!(v["tags"]["big"].as_str().unwrap().len(), 3000);
+        let mut cached = Vec::new();
+        encode_span_cached(&s, &mut cached, &mut EndpointCache::default());
+        assert_eq!(cached, buffered);
     }
 
     #[test]

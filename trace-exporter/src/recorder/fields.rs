@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use tracing_core::field::{Field, Visit};
@@ -18,10 +19,9 @@ pub const MAX_TAG_VALUE: usize = 4096;
 
 /// The recording of a span in progress (kept in the span's extensions).
 pub(crate) struct Recording {
-    pub(crate) span: SpanRecord,
+    /// Boxed once (usually a recycled box): it goes to the sink's queue as it is.
+    pub(crate) span: Box<SpanRecord>,
     pub(crate) start: SystemTime,
-    /// A `service.name` field of this span's own, not yet resolved to an endpoint.
-    pub(crate) service: Option<String>,
     /// True while the span's own attributes are recorded: their names are unique and no tag
     /// is set yet, so no earlier value needs replacing.
     pub(crate) fresh: bool,
@@ -29,6 +29,16 @@ pub(crate) struct Recording {
     /// naming the span when it closes needs no search.
     pub(crate) method_at: Option<usize>,
     pub(crate) route_at: Option<usize>,
+    /// The recycled record's name buffer, for a `"get /order/{id}"` name.
+    pub(crate) name_buf: Option<String>,
+    /// The recycled record's remote service name buffer, for `net.peer.name`.
+    pub(crate) peer_buf: Option<String>,
+    /// The lower-case `http.method`, when the current value is a standard method as text.
+    pub(crate) method_lower: Option<&'static str>,
+    /// `name_buf` holds `"<method> <route>"` for the current `http.method` and `http.route`
+    /// (written when the route is recorded, while its text is at hand: closing the span then
+    /// needs no tag lookup).
+    pub(crate) name_ready: bool,
 }
 
 /// A field value as `tracing` hands it over.
@@ -60,7 +70,7 @@ impl Recording {
             .get_or_insert_with(Endpoint::default)
     }
 
-    pub(crate) fn set(&mut self, name: &'static str, value: Value<'_>) {
+    pub(crate) fn set(&mut self, name: &'static str, value: Value<'_>, services: &dyn Services) {
         // The HTTP fields are plain tags: skip comparing them with every special name.
         if name.starts_with("http.") {
             return self.tag(name, value);
@@ -71,7 +81,8 @@ impl Recording {
                 let text = value.text();
                 let text = text.trim();
                 if !text.is_empty() {
-                    self.service = Some(bounded(text).into_owned());
+                    // Resolved at once from the borrowed text: no copy of the name per span.
+                    self.span.local_endpoint = services.endpoint(&bounded(text));
                 }
             }
             "net.peer.name" | "net.peer.ip" | "server.address" | "client.address" => {
@@ -84,7 +95,10 @@ impl Recording {
                 {
                     Ok(ip) => self.remote().set_ip(ip),
                     Err(_) if !text.is_empty() => {
-                        self.remote().service_name = Some(bounded(text).into_owned())
+                        let mut peer = self.peer_buf.take().unwrap_or_default();
+                        peer.clear();
+                        peer.push_str(&bounded(text));
+                        self.remote().service_name = Some(peer);
                     }
                     Err(_) => {}
                 }
@@ -104,49 +118,82 @@ impl Recording {
         let tags = &mut self.span.tags;
         // `app.trace_id` may already hold the context's application id.
         let unique = self.fresh && name != "app.trace_id";
-        let at = match value {
-            Value::Str(s) => tags.insert(name, &bounded(s), unique),
-            Value::Bool(b) => tags.insert(name, if b { "true" } else { "false" }, unique),
-            Value::U64(n) => tags.insert(name, Digits::u64(n).as_str(), unique),
-            Value::I64(n) => tags.insert_display(name, n, MAX_TAG_VALUE, unique),
-            Value::Debug(d) => {
-                tags.insert_display(name, format_args!("{d:?}"), MAX_TAG_VALUE, unique)
+        let (at, text) = match value {
+            Value::Str(s) => {
+                let s = bounded(s);
+                (tags.insert(name, &s, unique), Some(s))
             }
+            Value::Bool(b) => (
+                tags.insert(name, if b { "true" } else { "false" }, unique),
+                None,
+            ),
+            Value::U64(n) => (
+                tags.insert(name, itoa::Buffer::new().format(n), unique),
+                None,
+            ),
+            Value::I64(n) => (
+                tags.insert(name, itoa::Buffer::new().format(n), unique),
+                None,
+            ),
+            Value::Debug(d) => (
+                tags.insert_display(name, format_args!("{d:?}"), MAX_TAG_VALUE, unique),
+                None,
+            ),
         };
-        if at.is_some() {
-            match name {
-                "http.method" => self.method_at = at,
-                "http.route" => self.route_at = at,
-                _ => {}
+        if at.is_none() {
+            return;
+        }
+        match name {
+            "http.method" => {
+                self.method_at = at;
+                self.method_lower = text.and_then(|m| lower_method(&m));
+                self.name_ready = false;
             }
+            "http.route" => {
+                self.route_at = at;
+                self.name_ready = false;
+                if let (Some(method), Some(route)) = (self.method_lower, text) {
+                    self.write_name(method, &route);
+                }
+            }
+            _ => {}
         }
     }
-}
 
-/// A `u64` in decimal, on the stack.
-struct Digits {
-    buf: [u8; 20],
-    start: usize,
-}
-
-impl Digits {
-    fn u64(mut n: u64) -> Digits {
-        let mut buf = [0u8; 20];
-        let mut i = buf.len();
-        loop {
-            i -= 1;
-            buf[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
+    /// Writes `"<method> <route>"` into the name buffer.
+    fn write_name(&mut self, method: &'static str, route: &str) {
+        if route.is_empty() {
+            return;
         }
-        Digits { buf, start: i }
+        let len = method.len() + 1 + route.len();
+        let buf = self
+            .name_buf
+            .get_or_insert_with(|| super::pool::take_string(len));
+        buf.clear();
+        buf.push_str(method);
+        buf.push(' ');
+        buf.push_str(route);
+        self.name_ready = true;
     }
 
-    fn as_str(&self) -> &str {
-        // Only ASCII digits were written.
-        std::str::from_utf8(&self.buf[self.start..]).unwrap_or("0")
+    /// Brave's name for a server or client span, once the span is closed: the name written
+    /// when the route was recorded, else the lower-case method (and route) from the tags.
+    /// `None` when the span has no `http.method` (it keeps its `tracing` name).
+    pub(crate) fn rpc_name(&mut self, kind: Kind) -> Option<Cow<'static, str>> {
+        if kind == Kind::Server && self.name_ready {
+            return self.name_buf.take().map(Cow::Owned);
+        }
+        if let Some(method) = self.method_lower {
+            if kind != Kind::Server || self.route_at.is_none() {
+                return Some(Cow::Borrowed(method));
+            }
+        }
+        // Unusual spans: a method outside the table, a route before the method, values
+        // recorded as numbers or `Debug`.
+        let tags = &self.span.tags;
+        let method = self.method_at.and_then(|at| tags.value_at(at))?;
+        let route = self.route_at.and_then(|at| tags.value_at(at));
+        Some(rpc_name(kind, method, route, &mut self.name_buf))
     }
 }
 
@@ -162,28 +209,40 @@ pub(crate) fn bounded(s: &str) -> Cow<'_, str> {
     Cow::Borrowed(&s[..end])
 }
 
+/// The local endpoint of a named service (the layer's shared endpoints).
+pub(crate) trait Services {
+    /// The endpoint for `service`, shared by all its spans.
+    fn endpoint(&self, service: &str) -> Arc<Endpoint>;
+}
+
 /// Visits span fields into a [`Recording`].
-pub(crate) struct SpanVisitor<'a>(pub(crate) &'a mut Recording);
+pub(crate) struct SpanVisitor<'a> {
+    pub(crate) rec: &'a mut Recording,
+    pub(crate) services: &'a dyn Services,
+}
 
 impl Visit for SpanVisitor<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.set(field.name(), Value::Str(value));
+        self.rec.set(field.name(), Value::Str(value), self.services);
     }
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.0.set(field.name(), Value::Bool(value));
+        self.rec
+            .set(field.name(), Value::Bool(value), self.services);
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.0.set(field.name(), Value::I64(value));
+        self.rec.set(field.name(), Value::I64(value), self.services);
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.0.set(field.name(), Value::U64(value));
+        self.rec.set(field.name(), Value::U64(value), self.services);
     }
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.0
-            .set(field.name(), Value::Debug(&DisplayAsDebug(value)));
+        let value = DisplayAsDebug(value);
+        self.rec
+            .set(field.name(), Value::Debug(&value), self.services);
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.0.set(field.name(), Value::Debug(value));
+        self.rec
+            .set(field.name(), Value::Debug(value), self.services);
     }
 }
 
@@ -208,7 +267,7 @@ pub(crate) struct EventVisitor {
 impl EventVisitor {
     pub(crate) fn new() -> Self {
         EventVisitor {
-            text: super::pool::take(EVENT_TEXT),
+            text: super::pool::take_string(EVENT_TEXT),
         }
     }
 
@@ -253,27 +312,50 @@ impl Visit for EventVisitor {
     }
 }
 
+/// The standard HTTP methods and their lower-case names.
+const METHODS: [(&str, &str); 9] = [
+    ("GET", "get"),
+    ("POST", "post"),
+    ("PUT", "put"),
+    ("DELETE", "delete"),
+    ("PATCH", "patch"),
+    ("HEAD", "head"),
+    ("OPTIONS", "options"),
+    ("TRACE", "trace"),
+    ("CONNECT", "connect"),
+];
+
+/// The lower-case name of a standard method, in any case.
+fn lower_method(method: &str) -> Option<&'static str> {
+    METHODS
+        .iter()
+        .find(|(m, _)| m.eq_ignore_ascii_case(method))
+        .map(|(_, l)| *l)
+}
+
 /// Brave's span name: lower-case method, plus the route for a server span.
-pub(crate) fn rpc_name(kind: Kind, method: &str, route: Option<&str>) -> Cow<'static, str> {
-    const METHODS: [(&str, &str); 9] = [
-        ("GET", "get"),
-        ("POST", "post"),
-        ("PUT", "put"),
-        ("DELETE", "delete"),
-        ("PATCH", "patch"),
-        ("HEAD", "head"),
-        ("OPTIONS", "options"),
-        ("TRACE", "trace"),
-        ("CONNECT", "connect"),
-    ];
-    let lower: Cow<'static, str> =
-        match METHODS.iter().find(|(m, _)| m.eq_ignore_ascii_case(method)) {
-            Some((_, l)) => Cow::Borrowed(l),
-            None => Cow::Owned(method.to_ascii_lowercase()),
-        };
+/// `buf` is a spare buffer for the name (else one comes from the pool).
+fn rpc_name(
+    kind: Kind,
+    method: &str,
+    route: Option<&str>,
+    buf: &mut Option<String>,
+) -> Cow<'static, str> {
+    let lower: Cow<'static, str> = match lower_method(method) {
+        Some(l) => Cow::Borrowed(l),
+        None => Cow::Owned(method.to_ascii_lowercase()),
+    };
     match route.filter(|r| !r.is_empty()) {
         Some(route) if kind == Kind::Server => {
-            let mut name = super::pool::take(lower.len() + 1 + route.len());
+            let len = lower.len() + 1 + route.len();
+            let mut name = match buf.take() {
+                Some(mut b) => {
+                    b.clear();
+                    b.reserve(len);
+                    b
+                }
+                None => super::pool::take_string(len),
+            };
             name.push_str(&lower);
             name.push(' ');
             name.push_str(route);

@@ -1,5 +1,6 @@
 //! The `tracing-subscriber` layer that records the spans of sampled traces.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
@@ -11,7 +12,7 @@ use tracing_core::{Event, Subscriber};
 use tracing_subscriber::layer::{Context as LayerContext, Layer};
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
-use super::fields::{rpc_name, EventVisitor, Recording, SpanVisitor};
+use super::fields::{EventVisitor, Recording, Services, SpanVisitor};
 use crate::reporter::REPORTER_TARGET;
 use crate::{Annotation, Endpoint, Kind, Sink, SpanRecord, Tags};
 
@@ -102,7 +103,7 @@ impl ZipkinLayer {
     }
 
     /// The endpoint for a named service (shared by all its spans).
-    fn endpoint(&self, name: &str) -> Arc<Endpoint> {
+    fn service_endpoint(&self, name: &str) -> Arc<Endpoint> {
         if self.local.service_name.as_deref() == Some(name) {
             return Arc::clone(&self.local);
         }
@@ -143,17 +144,67 @@ impl ZipkinLayer {
         }
         Arc::clone(&self.local)
     }
+}
 
-    fn resolve_service(&self, rec: &mut Recording) {
-        if let Some(name) = rec.service.take() {
-            rec.span.local_endpoint = self.endpoint(&name);
-        }
+impl Services for ZipkinLayer {
+    fn endpoint(&self, service: &str) -> Arc<Endpoint> {
+        self.service_endpoint(service)
     }
 }
 
 fn micros(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as u64)
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| {
+        d.as_secs()
+            .saturating_mul(1_000_000)
+            .saturating_add(u64::from(d.subsec_micros()))
+    })
+}
+
+/// Text buffers of a recycled record, set aside for the new span's name and peer name.
+struct Spare {
+    name_buf: Option<String>,
+    peer_buf: Option<String>,
+}
+
+/// A span record for a new span: a recycled one (buffers included) when the pool has one,
+/// with its spare text buffers beside it; else a new one.
+fn new_record(c: &Context, name: &'static str, local: Arc<Endpoint>) -> (Box<SpanRecord>, Spare) {
+    match super::pool::take_record() {
+        Some(mut r) => {
+            // `give_back_records` emptied tags and annotations, and left the remote endpoint
+            // with only an empty name buffer (taken here).
+            let peer_buf = r.remote_endpoint.take().and_then(|e| e.service_name);
+            r.trace_id = c.trace_id();
+            r.id = c.span_id();
+            r.kind = None;
+            r.timestamp = 0;
+            r.duration = 0;
+            r.local_endpoint = local;
+            let spare = match std::mem::replace(&mut r.name, Cow::Borrowed(name)) {
+                Cow::Owned(buf) => Some(buf),
+                Cow::Borrowed(_) => None,
+            };
+            (
+                r,
+                Spare {
+                    name_buf: spare,
+                    peer_buf,
+                },
+            )
+        }
+        None => {
+            let mut r = Box::new(SpanRecord::new(c.trace_id(), c.span_id(), name, local));
+            // Room for the ~8 fields of a server or client span without growing.
+            r.tags = Tags::from_buffer(super::pool::take(512));
+            (
+                r,
+                Spare {
+                    name_buf: None,
+                    peer_buf: None,
+                },
+            )
+        }
+    }
 }
 
 impl<S> Layer<S> for ZipkinLayer
@@ -179,13 +230,8 @@ where
             if meta.target().starts_with(REPORTER_TARGET) {
                 return;
             }
-            let mut record = SpanRecord::new(
-                c.trace_id(),
-                c.span_id(),
-                meta.name(),
-                self.inherited(&span),
-            );
-            record.tags = Tags::from_buffer(super::pool::take(256));
+            let (mut record, Spare { name_buf, peer_buf }) =
+                new_record(c, meta.name(), self.inherited(&span));
             record.parent_id = c.parent_span_id();
             record.debug = c.sampling() == Sampling::Debug;
             record.shared = c.remote_parent();
@@ -195,15 +241,20 @@ where
             Recording {
                 span: record,
                 start: SystemTime::now(),
-                service: None,
                 fresh: true,
                 method_at: None,
                 route_at: None,
+                name_buf,
+                peer_buf,
+                method_lower: None,
+                name_ready: false,
             }
         };
-        attrs.record(&mut SpanVisitor(&mut rec));
+        attrs.record(&mut SpanVisitor {
+            rec: &mut rec,
+            services: self,
+        });
         rec.fresh = false;
-        self.resolve_service(&mut rec);
         span.extensions_mut().insert(rec);
         self.live.fetch_add(1, Ordering::AcqRel);
     }
@@ -217,8 +268,10 @@ where
         let Some(rec) = ext.get_mut::<Recording>() else {
             return;
         };
-        values.record(&mut SpanVisitor(rec));
-        self.resolve_service(rec);
+        values.record(&mut SpanVisitor {
+            rec,
+            services: self,
+        });
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: LayerContext<'_, S>) {
@@ -255,29 +308,29 @@ where
             return;
         };
         self.live.fetch_sub(1, Ordering::AcqRel);
+        let mut rec = rec;
+        if let Some(kind @ (Kind::Server | Kind::Client)) = rec.span.kind {
+            if let Some(name) = rec.rpc_name(kind) {
+                rec.span.name = name;
+            }
+        }
+        let unused = [rec.name_buf.take(), rec.peer_buf.take()];
+        if unused.iter().any(Option::is_some) {
+            super::pool::give_back(unused.into_iter().flatten().map(String::into_bytes));
+        }
         let Recording {
-            mut span,
-            start,
-            method_at,
-            route_at,
-            ..
+            mut span, start, ..
         } = rec;
         let end = SystemTime::now();
         span.timestamp = micros(start);
         span.duration = end
             .duration_since(start)
             .map_or(1, |d| (d.as_micros() as u64).max(1));
-        if let Some(kind @ (Kind::Server | Kind::Client)) = span.kind {
-            if let Some(method) = method_at.and_then(|at| span.tags.value_at(at)) {
-                let route = route_at.and_then(|at| span.tags.value_at(at));
-                span.name = rpc_name(kind, method, route);
-            }
-        }
         if span.kind != Some(Kind::Server) {
             // `shared` only means something on a server span joining its caller's span id.
             span.shared = false;
         }
-        self.sink.report(span);
+        self.sink.report_boxed(span);
     }
 }
 

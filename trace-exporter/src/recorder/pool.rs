@@ -6,18 +6,90 @@
 //! of the spans it has sent back here instead, and the recorder takes them from here. Both
 //! sides only `try_lock`: when the pool is busy, the recorder allocates and the reporter frees,
 //! so nobody ever waits on it.
+//!
+//! Whole span records go round the same way: the recorder fills a recycled `Box<SpanRecord>`
+//! (its tag buffer and name buffer included), the reporter queues and encodes the box, and
+//! hands it back emptied once the span is sent.
 
+use std::borrow::Cow;
 use std::sync::Mutex;
+
+use crate::SpanRecord;
 
 /// Buffers kept at most.
 const MAX_BUFFERS: usize = 4096;
 /// Larger buffers are freed rather than kept.
 const MAX_CAPACITY: usize = 4096;
 
-static POOL: Mutex<Vec<String>> = Mutex::new(Vec::new());
+static POOL: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+
+/// Span records kept at most (each with its buffers, a few hundred bytes).
+const MAX_RECORDS: usize = 2048;
+
+#[allow(
+    clippy::vec_box,
+    reason = "spans travel boxed: the recorder fills a box once and it moves by pointer from queue to transport to the pool"
+)]
+static RECORDS: Mutex<Vec<Box<SpanRecord>>> = Mutex::new(Vec::new());
+
+/// An emptied span record (as [`give_back_records`] left it), when one is at hand.
+pub(crate) fn take_record() -> Option<Box<SpanRecord>> {
+    RECORDS.try_lock().ok()?.pop()
+}
+
+/// Empties sent span records and keeps them (as many as fit) for the recorder; their
+/// annotation texts go to the buffer pool. `records` is left empty. The records are emptied
+/// before the pool is locked, so the lock is held only to move the pointers.
+#[allow(
+    clippy::vec_box,
+    reason = "spans travel boxed: the recorder fills a box once and it moves by pointer from queue to transport to the pool"
+)]
+pub(crate) fn give_back_records(records: &mut Vec<Box<SpanRecord>>) {
+    let mut texts = Vec::new();
+    records.retain_mut(|record| {
+        if record.tags.heap_size() > MAX_CAPACITY {
+            return false;
+        }
+        record.tags.clear();
+        match &mut record.name {
+            Cow::Owned(name) if name.capacity() <= MAX_CAPACITY => name.clear(),
+            name => *name = Cow::Borrowed(""),
+        }
+        texts.extend(record.annotations.drain(..).map(|a| a.value.into_bytes()));
+        // Only the remote name's buffer is kept (the recorder takes it for `net.peer.name`).
+        let peer = record
+            .remote_endpoint
+            .take()
+            .and_then(|e| e.service_name)
+            .filter(|n| n.capacity() <= MAX_CAPACITY);
+        record.remote_endpoint = peer.map(|mut name| {
+            name.clear();
+            crate::Endpoint {
+                service_name: Some(name),
+                ..crate::Endpoint::default()
+            }
+        });
+        true
+    });
+    if let Ok(mut pool) = RECORDS.try_lock() {
+        let room = MAX_RECORDS.saturating_sub(pool.len()).min(records.len());
+        pool.extend(records.drain(..room));
+    }
+    // What did not fit is freed here, outside the lock.
+    records.clear();
+    if !texts.is_empty() {
+        give_back(texts.into_iter());
+    }
+}
+
+/// An empty text buffer with at least `capacity` bytes, recycled when one is at hand.
+pub(crate) fn take_string(capacity: usize) -> String {
+    // An empty buffer is valid UTF-8: the check is one length test.
+    String::from_utf8(take(capacity)).unwrap_or_default()
+}
 
 /// An empty buffer with at least `capacity` bytes, recycled when one is at hand.
-pub(crate) fn take(capacity: usize) -> String {
+pub(crate) fn take(capacity: usize) -> Vec<u8> {
     if let Ok(mut pool) = POOL.try_lock() {
         if let Some(mut buf) = pool.pop() {
             drop(pool);
@@ -26,11 +98,11 @@ pub(crate) fn take(capacity: usize) -> String {
             return buf;
         }
     }
-    String::with_capacity(capacity)
+    Vec::with_capacity(capacity)
 }
 
 /// Keeps `buffers` for reuse (as many as fit; the rest are freed).
-pub(crate) fn give_back(buffers: impl Iterator<Item = String>) {
+pub(crate) fn give_back(buffers: impl Iterator<Item = Vec<u8>>) {
     let Ok(mut pool) = POOL.try_lock() else {
         return;
     };
@@ -49,11 +121,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn recycled_records_come_back_empty() {
+        let mut r = SpanRecord::new(
+            trace_context::TraceId::random(),
+            trace_context::SpanId::random(),
+            Cow::Owned("get /a".to_string()),
+            Default::default(),
+        );
+        r.set_tag("k", "v");
+        r.remote_endpoint = Some(crate::Endpoint::service("peer"));
+        r.annotations.push(crate::Annotation {
+            timestamp: 1,
+            value: "event".into(),
+        });
+        let mut records = vec![Box::new(r)];
+        give_back_records(&mut records);
+        assert!(records.is_empty());
+        // Other tests may run in parallel and take it first: only check what comes back.
+        while let Some(r) = take_record() {
+            assert!(r.tags.is_empty() && r.annotations.is_empty());
+            assert!(r.name.is_empty());
+            // At most an empty name buffer is left in the remote endpoint, for reuse.
+            if let Some(e) = &r.remote_endpoint {
+                assert!(e.is_empty());
+                assert_eq!(e.service_name.as_deref(), Some(""));
+            }
+        }
+    }
+
+    #[test]
     fn reuses_cleared_buffers() {
         let mut b = String::with_capacity(100);
         b.push_str("old text");
-        give_back(std::iter::once(b));
-        let again = take(10);
+        give_back(std::iter::once(b.into_bytes()));
+        let again = take_string(10);
         assert!(again.is_empty());
         assert!(again.capacity() >= 10);
     }

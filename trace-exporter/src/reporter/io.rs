@@ -18,7 +18,11 @@ const KEEP_BUFFER: usize = 1024 * 1024;
 /// One message: its JSON list and its spans.
 pub(crate) struct Job {
     pub(crate) body: Vec<u8>,
-    pub(crate) batch: Vec<SpanRecord>,
+    #[allow(
+        clippy::vec_box,
+        reason = "spans travel boxed: the recorder fills a box once and it moves by pointer from queue to transport to the pool"
+    )]
+    pub(crate) batch: Vec<Box<SpanRecord>>,
 }
 
 pub(crate) struct Io {
@@ -87,17 +91,7 @@ impl Io {
             }
             shared.complete(n, sent);
             guard.held = 0;
-            crate::recorder::pool::give_back(job.batch.drain(..).flat_map(|span| {
-                let name = match span.name {
-                    std::borrow::Cow::Owned(name) => Some(name),
-                    std::borrow::Cow::Borrowed(_) => None,
-                };
-                let annotations = span.annotations.into_iter().map(|a| a.value);
-                [Some(span.tags.into_buffer()), name]
-                    .into_iter()
-                    .flatten()
-                    .chain(annotations)
-            }));
+            crate::recorder::pool::give_back_records(&mut job.batch);
             if job.body.capacity() <= KEEP_BUFFER.max(self.options.message_max_bytes * 2) {
                 job.body.clear();
                 let _ = self.free.try_send(job);

@@ -28,7 +28,11 @@ pub(crate) struct Sender {
     jobs: SyncSender<Job>,
     /// Emptied buffers coming back from the delivery thread.
     free: Receiver<Job>,
-    batch: Vec<SpanRecord>,
+    #[allow(
+        clippy::vec_box,
+        reason = "spans travel boxed: the recorder fills a box once and it moves by pointer from queue to transport to the pool"
+    )]
+    batch: Vec<Box<SpanRecord>>,
     /// The JSON list of `batch`, without its closing bracket.
     body: Vec<u8>,
     batch_started: Option<Instant>,
@@ -37,6 +41,15 @@ pub(crate) struct Sender {
     failures: WarnLimiter,
     drops: WarnLimiter,
     dropped_seen: u64,
+    /// The buffer `take` moves spans into (reused).
+    #[allow(
+        clippy::vec_box,
+        reason = "spans travel boxed: the recorder fills a box once and it moves by pointer from queue to transport to the pool"
+    )]
+    chunk: Vec<Box<SpanRecord>>,
+    /// Encoded bytes not yet added to the `span_bytes` counter (added once per chunk: a
+    /// shared counter written per span would bounce its cache line with the request path).
+    span_bytes: u64,
 }
 
 /// However the encoder stops (shutdown, abandon, a panic), counts what it and the queue still
@@ -84,6 +97,8 @@ impl Sender {
             batch_started: None,
             endpoints: Default::default(),
             dropped_seen: 0,
+            span_bytes: 0,
+            chunk: Vec::with_capacity(CHUNK),
         }
     }
 
@@ -94,11 +109,14 @@ impl Sender {
             held: 0,
         };
         // `take` returns None when abandoned: the guard drops what this thread holds.
-        while let Some((chunk, drained, urgent, closing)) = self.take() {
+        while let Some((mut chunk, drained, urgent, closing)) = self.take() {
             guard.held += chunk.len() as u64;
-            for span in chunk {
+            for span in chunk.drain(..) {
                 self.add(span, &mut guard);
             }
+            // Emptied, kept for the next `take`.
+            self.chunk = chunk;
+            self.count_span_bytes();
             let due = self
                 .batch_started
                 .is_some_and(|t| t.elapsed() >= self.options.flush_interval);
@@ -114,7 +132,11 @@ impl Sender {
 
     /// Waits for work and takes a chunk of the queue: `(spans, queue now empty, flush or
     /// shutdown waiting, shutting down)`; `None` when abandoned.
-    fn take(&mut self) -> Option<(Vec<SpanRecord>, bool, bool, bool)> {
+    #[allow(
+        clippy::vec_box,
+        reason = "spans travel boxed: the recorder fills a box once and it moves by pointer from queue to transport to the pool"
+    )]
+    fn take(&mut self) -> Option<(Vec<Box<SpanRecord>>, bool, bool, bool)> {
         let mut st = self.shared.lock();
         loop {
             if st.abandoned {
@@ -146,7 +168,9 @@ impl Sender {
             }
         }
         let n = st.queue.len().min(CHUNK);
-        let chunk: Vec<SpanRecord> = st.queue.drain(..n).collect();
+        // Into a kept buffer: no allocation while the request path may be waiting on the lock.
+        let mut chunk = std::mem::take(&mut self.chunk);
+        chunk.extend(st.queue.drain(..n));
         let drained = st.queue.is_empty();
         let urgent = st.flush_requested || st.closing.is_some();
         if drained {
@@ -162,7 +186,7 @@ impl Sender {
         Some((chunk, drained, urgent, closing))
     }
 
-    fn add(&mut self, span: SpanRecord, guard: &mut FinishGuard<'_>) {
+    fn add(&mut self, span: Box<SpanRecord>, guard: &mut FinishGuard<'_>) {
         let max = self.options.message_max_bytes;
         let mark = self.body.len();
         let separator = usize::from(!self.batch.is_empty());
@@ -171,7 +195,7 @@ impl Sender {
         }
         crate::encode::encode_span_cached(&span, &mut self.body, &mut self.endpoints);
         let size = self.body.len() - mark - separator;
-        Counters::add(&self.shared.counters.span_bytes, size as u64);
+        self.span_bytes += size as u64;
         if size + LIST_OVERHEAD > max {
             self.body.truncate(mark);
             guard.held -= 1;
@@ -200,8 +224,18 @@ impl Sender {
         self.batch.push(span);
     }
 
+    /// Adds the encoded bytes counted so far to the `span_bytes` counter.
+    fn count_span_bytes(&mut self) {
+        let n = std::mem::take(&mut self.span_bytes);
+        if n > 0 {
+            Counters::add(&self.shared.counters.span_bytes, n);
+        }
+    }
+
     /// Hands the message to the delivery thread and starts the next one.
     fn send_batch(&mut self, guard: &mut FinishGuard<'_>) {
+        // Counted before the message can be sent: a `flush` then sees its bytes.
+        self.count_span_bytes();
         self.body.push(b']');
         let n = self.batch.len() as u64;
         let (mut body, batch) = match self.free.try_recv() {

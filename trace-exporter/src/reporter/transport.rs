@@ -72,16 +72,17 @@ impl std::error::Error for SendError {}
 #[derive(Debug, Clone, Copy)]
 pub struct Message<'a> {
     json: &'a [u8],
-    spans: &'a [SpanRecord],
+    spans: &'a [Box<SpanRecord>],
 }
 
 impl<'a> Message<'a> {
-    /// A message of `spans` whose encoding is `json`.
+    /// A message of `spans` whose encoding is `json` (the reporter queues spans boxed, so
+    /// they reach the transport without being moved again).
     ///
     /// ```
     /// let _m = trace_exporter::Message::new(b"[]", &[]);
     /// ```
-    pub fn new(json: &'a [u8], spans: &'a [SpanRecord]) -> Self {
+    pub fn new(json: &'a [u8], spans: &'a [Box<SpanRecord>]) -> Self {
         Message { json, spans }
     }
 
@@ -99,7 +100,7 @@ impl<'a> Message<'a> {
     /// ```
     /// assert_eq!(trace_exporter::Message::new(b"[]", &[]).len(), 0);
     /// ```
-    pub fn spans(&self) -> &'a [SpanRecord] {
+    pub fn spans(&self) -> &'a [Box<SpanRecord>] {
         self.spans
     }
 

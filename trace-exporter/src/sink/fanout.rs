@@ -45,6 +45,15 @@ impl Sink for Fanout {
         }
     }
 
+    fn report_boxed(&self, span: Box<SpanRecord>) {
+        if let Some((last, rest)) = self.sinks.split_last() {
+            for sink in rest {
+                sink.report((*span).clone());
+            }
+            last.report_boxed(span);
+        }
+    }
+
     fn flush(&self, timeout: Duration) -> Result<(), TimedOut> {
         let deadline = Instant::now() + timeout;
         let mut result = Ok(());

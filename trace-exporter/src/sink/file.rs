@@ -20,7 +20,7 @@ use crate::reporter::{Message, SendError, Transport};
 /// let mut file = FileTransport::create(&path)?;
 /// let span = SpanRecord::new(trace_context::TraceId::random(), trace_context::SpanId::random(),
 ///     "work", Default::default());
-/// let spans = [span.clone(), span];
+/// let spans = [Box::new(span.clone()), Box::new(span)];
 /// let mut json = Vec::new();
 /// trace_exporter::encode::encode_list(&spans, &mut json);
 /// file.send(&Message::new(&json, &spans), std::time::Duration::from_secs(1))?;
@@ -117,14 +117,14 @@ mod tests {
             serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         assert_eq!(v.as_array().unwrap().len(), 0);
         for round in 1..=3 {
-            let spans: Vec<SpanRecord> = (0..round)
+            let spans: Vec<Box<SpanRecord>> = (0..round)
                 .map(|_| {
-                    SpanRecord::new(
+                    Box::new(SpanRecord::new(
                         trace_context::TraceId::random(),
                         trace_context::SpanId::random(),
                         "w",
                         Default::default(),
-                    )
+                    ))
                 })
                 .collect();
             let mut json = Vec::new();
