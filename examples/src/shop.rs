@@ -1,11 +1,10 @@
 //! The shop: the four services wired together, traced, on loopback ports.
 //!
 //! [`traced`] is everything a service adds to be traced: trace-tower's layer around its routes
-//! (and, because all four services of this demo share one process, a tiny middleware that
-//! puts the service's name in the MDC so that log lines and spans say which service they
-//! come from). The HTTP client each service calls the others with is
-//! [`HttpClient`](crate::client::HttpClient), a `reqwest-middleware` client with
-//! trace-reqwest's middleware.
+//! (with, because all four services of this demo share one process, the service's name in the
+//! MDC of every request, so that log lines and spans say which service they come from). The
+//! HTTP client each service calls the others with is [`HttpClient`](crate::client::HttpClient),
+//! a plain `reqwest::Client` whose calls go through trace-reqwest's plain-reqwest path.
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
