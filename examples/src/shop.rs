@@ -26,8 +26,10 @@ pub const SERVICE_KEY: &str = "service";
 /// the service (the exporter's `localEndpoint.serviceName` for it and its client spans),
 /// marks a 4xx answer as an error on it, as Brave's HTTP parser does for any status above 399
 /// (in the shop an unknown user or product fails the order and must show as an error in the
-/// trace), and echoes `X-App-Trace-Id`. Without the `instrumented` feature the routes are
-/// returned as they are.
+/// trace). The gateway, the shop's edge, echoes `X-App-Trace-Id` to its callers; the services
+/// behind it do not (their callers are the shop's own services, which do not read it: the
+/// gateway drops it from the order service's answer and sets its own). Without the
+/// `instrumented` feature the routes are returned as they are.
 ///
 /// ```
 /// use examples::services::Service;
@@ -41,6 +43,8 @@ pub fn traced(service: Service, routes: Router) -> Router {
             .service_name(service.name())
             .mdc_field(SERVICE_KEY, service.name())
             .mark_client_errors(true)
+            // Only the edge answers clients that want the id back.
+            .echo(service == Service::Gateway)
             // As on the client side: the exporter is the only consumer of server spans.
             .unsampled_spans(false),
     )

@@ -210,6 +210,36 @@ async fn the_app_trace_id_sent_is_the_trace_id() {
     shop.shutdown().await.unwrap();
 }
 
+/// The gateway echoes the id to its callers; the services behind it take it and log it but do
+/// not echo it (their callers are the shop's own services).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn only_the_gateway_echoes_the_app_trace_id() {
+    let telemetry = telemetry();
+    let shop = shop::start(&ShopConfig::ephemeral()).await.unwrap();
+    let sent = "7d3f0c5a6e2b4f1e9a8c1b2d3e4f5a6b";
+    let r = reqwest::Client::new()
+        .get(format!("{}/user/get/1001", shop.user.url()))
+        .header("x-app-trace-id", sent)
+        .send()
+        .await
+        .expect("the user service answers");
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(
+        r.headers().get("x-app-trace-id").is_none(),
+        "{:?}",
+        r.headers()
+    );
+    let lines = telemetry.logs.containing(sent);
+    assert!(
+        lines.iter().any(|l| l.contains("[user   ]")),
+        "the user service logs the id it received: {lines:#?}"
+    );
+    let answer = send(&shop, order(1001), Some(sent)).await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.echoed, sent);
+    shop.shutdown().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_unknown_product_is_an_error_in_the_trace_and_the_logs() {
     let telemetry = telemetry();
