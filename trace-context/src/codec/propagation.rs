@@ -280,12 +280,9 @@ impl Propagation {
     /// ```
     pub fn inject<I: Injector + ?Sized>(&self, ctx: &Context, carrier: &mut I) {
         if let Some(name) = self.app_header {
-            if !carrier.contains(name) {
-                let value = ctx.app_id_text();
-                carrier.set(name, &value);
-            }
+            carrier.set_if_absent(name, &ctx.app_id_text());
         }
-        if self.w3c && !carrier.contains(w3c::TRACEPARENT) {
+        if self.w3c {
             let mut flags = 0;
             if ctx.is_sampled() {
                 flags |= w3c::FLAG_SAMPLED;
@@ -298,10 +295,10 @@ impl Propagation {
                 parent_id: ctx.span_id(),
                 flags,
             };
-            carrier.set(w3c::TRACEPARENT, tp.encode().as_str());
-            if let Some(ts) = ctx.tracestate() {
-                if !carrier.contains(w3c::TRACESTATE) {
-                    carrier.set(w3c::TRACESTATE, ts);
+            // A `traceparent` set by hand keeps its `tracestate` too.
+            if carrier.set_if_absent(w3c::TRACEPARENT, tp.encode().as_str()) {
+                if let Some(ts) = ctx.tracestate() {
+                    carrier.set_if_absent(w3c::TRACESTATE, ts);
                 }
             }
         }
