@@ -149,6 +149,10 @@ fn plain_client() -> reqwest::Client {
 ///   calling services instrumented with Brave/Sleuth, which this shop does not have. Each B3
 ///   header costs the caller and the callee about as much as the other two together (written,
 ///   copied by reqwest for retries, parsed, dropped), see `examples/BENCHMARKS.md`;
+/// * `X-App-Trace-Id` only when the trace has an application id to pass on (one received by the
+///   gateway). A trace id the gateway minted travels in `traceparent` alone: the header would
+///   repeat it, and the services behind the gateway would tag their spans `app.trace_id` with
+///   it while the gateway's spans have no such tag;
 /// * a 4xx answer marks the client span `error = "<status>"`, as Brave's HTTP parser does for
 ///   any status above 399 (trace-reqwest marks 5xx itself): in the shop an unknown user or
 ///   product is a 404 that fails the order and must show as an error in the trace;
@@ -160,6 +164,7 @@ fn plain_client() -> reqwest::Client {
 /// ```
 /// let tracing = examples::client::shop_tracing();
 /// assert!(tracing.propagation_config().b3().is_none());
+/// assert!(!tracing.propagation_config().writes_minted_app_header());
 /// assert!(tracing.client_errors_marked());
 /// assert!(!tracing.opens_unsampled_spans());
 /// ```
@@ -167,7 +172,7 @@ fn plain_client() -> reqwest::Client {
 pub fn shop_tracing() -> trace_reqwest::ClientTracing {
     use trace_context::codec::Propagation;
     trace_reqwest::ClientTracing::new()
-        .propagation(Propagation::default().b3_off())
+        .propagation(Propagation::default().b3_off().minted_app_header(false))
         .mark_client_errors(true)
         .unsampled_spans(false)
 }
