@@ -172,6 +172,17 @@ async fn one_order_is_one_trace_across_four_services() {
         user_server.tags.get("http.path").map(String::as_str),
         Some("/user/get/1001")
     );
+    // The layer around each handler still sees the matched route, and no app id was received:
+    // no span is tagged with one.
+    assert_eq!(
+        user_server.tags.get("http.route").map(String::as_str),
+        Some("/user/get/{uid}")
+    );
+    assert_eq!(user_server.name.as_deref(), Some("get /user/get/{uid}"));
+    assert!(
+        spans.iter().all(|s| !s.tags.contains_key("app.trace_id")),
+        "{spans:#?}"
+    );
 
     let lines = assert_logs_of_all_services(&telemetry, &answer.trace_id);
     assert!(lines
