@@ -1,11 +1,11 @@
 //! The shop: the four services wired together, traced, on loopback ports.
 //!
-//! [`trace_layer`] is everything a service adds to be traced: trace-tower's layer around its
-//! handlers ([`handler_layer`]; around the whole router for the gateway, [`traced`])
-//! (with, because all four services of this demo share one process, the service's name in the
-//! MDC of every request, so that log lines and spans say which service they come from). The
-//! HTTP client each service calls the others with is [`HttpClient`](crate::client::HttpClient),
-//! a plain `reqwest::Client` whose calls go through trace-reqwest's plain-reqwest path.
+//! `trace_layer` (instrumented build) is everything a service adds to be traced: trace-tower's
+//! layer around its handlers ([`handler_layer`]; around the whole router for the gateway,
+//! [`traced`]), with, because all four services of this demo share one process, the service's
+//! name in the MDC of every request, so that log lines and spans say which service they come
+//! from. The HTTP client each service calls the others with is [`HttpClient`], a plain
+//! `reqwest::Client` whose calls go through trace-reqwest's plain-reqwest path.
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
