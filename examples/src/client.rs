@@ -1,24 +1,25 @@
 //! The outgoing HTTP client the services call each other with.
 //!
-//! With the `instrumented` feature (the default) it is a `reqwest-middleware` client with
-//! trace-reqwest's middleware: every call carries the current trace context (a new parent id per
-//! call) and opens a client span. Without it, it is a plain `reqwest::Client`; the services'
-//! code is the same either way.
+//! A plain `reqwest::Client` in both builds. With the `instrumented` feature (the default) every
+//! call goes through trace-reqwest's plain-reqwest path
+//! ([`send_traced_with`](trace_reqwest::RequestBuilderExt::send_traced_with)): it carries the
+//! current trace context (a new parent id per call) and opens a client span. Without it, calls
+//! are plain `send()`s; the services' code is the same either way.
+//!
+//! The shop does not use `reqwest-middleware` (trace-reqwest's other way in, which it still
+//! supports and tests): with one middleware, the middleware stack only adds cost — a boxed
+//! future per middleware, a copy of the middleware list per request and larger futures moved
+//! on every call (see `examples/BENCHMARKS.md`).
 
 use std::fmt;
 use std::time::Duration;
 
 use axum::body::Bytes;
 use reqwest::header::HeaderMap;
-use reqwest::{Method, Response};
+use reqwest::{Method, RequestBuilder, Response};
 
 /// How long one call may take before it fails.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(10);
-
-#[cfg(feature = "instrumented")]
-type Inner = reqwest_middleware::ClientWithMiddleware;
-#[cfg(not(feature = "instrumented"))]
-type Inner = reqwest::Client;
 
 /// A cheap-to-clone HTTP client (one connection pool per service).
 ///
@@ -28,7 +29,9 @@ type Inner = reqwest::Client;
 /// ```
 #[derive(Clone, Debug)]
 pub struct HttpClient {
-    inner: Inner,
+    inner: reqwest::Client,
+    #[cfg(feature = "instrumented")]
+    tracing: trace_reqwest::ClientTracing,
 }
 
 impl Default for HttpClient {
@@ -38,18 +41,31 @@ impl Default for HttpClient {
 }
 
 impl HttpClient {
-    /// A client with a [`CALL_TIMEOUT`] per call; instrumented when the feature is on.
+    /// A client with a [`CALL_TIMEOUT`] per call; instrumented (with the shop's trace-reqwest
+    /// configuration, see [`shop_tracing`]) when the feature is on.
     ///
     /// ```
     /// let _client = examples::client::HttpClient::new();
     /// ```
     pub fn new() -> HttpClient {
-        let plain = reqwest::Client::builder()
-            .timeout(CALL_TIMEOUT)
-            .build()
-            .unwrap_or_else(|_| reqwest::Client::new());
         HttpClient {
-            inner: instrument(plain),
+            inner: plain_client(),
+            #[cfg(feature = "instrumented")]
+            tracing: shop_tracing(),
+        }
+    }
+
+    /// A client whose calls are traced with this trace-reqwest configuration (the interop
+    /// service uses trace-reqwest's defaults).
+    ///
+    /// ```
+    /// let _client = examples::client::HttpClient::with_tracing(trace_reqwest::ClientTracing::new());
+    /// ```
+    #[cfg(feature = "instrumented")]
+    pub fn with_tracing(tracing: trace_reqwest::ClientTracing) -> HttpClient {
+        HttpClient {
+            inner: plain_client(),
+            tracing,
         }
     }
 
@@ -63,11 +79,7 @@ impl HttpClient {
     /// # Ok(()) }
     /// ```
     pub async fn get(&self, url: &str) -> Result<Response, CallError> {
-        self.inner
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| CallError::new(url, e))
+        self.call(self.inner.get(url), url).await
     }
 
     /// Sends a request with these headers and body (what a reverse proxy forwards).
@@ -88,13 +100,8 @@ impl HttpClient {
         headers: HeaderMap,
         body: Bytes,
     ) -> Result<Response, CallError> {
-        self.inner
-            .request(method, url)
-            .headers(headers)
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| CallError::new(url, e))
+        let request = self.inner.request(method, url).headers(headers).body(body);
+        self.call(request, url).await
     }
 
     /// POSTs `value` as JSON.
@@ -110,22 +117,42 @@ impl HttpClient {
         url: &str,
         value: &T,
     ) -> Result<Response, CallError> {
-        self.inner
-            .post(url)
-            .json(value)
-            .send()
-            .await
-            .map_err(|e| CallError::new(url, e))
+        self.call(self.inner.post(url).json(value), url).await
+    }
+
+    /// Sends `request`: traced with the client's configuration in the instrumented build (the
+    /// current context is read here, when the call starts), a plain `send()` otherwise.
+    async fn call(&self, request: RequestBuilder, url: &str) -> Result<Response, CallError> {
+        #[cfg(feature = "instrumented")]
+        let sent = {
+            use trace_reqwest::RequestBuilderExt;
+            request.send_traced_with(&self.tracing)
+        };
+        #[cfg(not(feature = "instrumented"))]
+        let sent = request.send();
+        sent.await.map_err(|e| CallError::new(url, e))
     }
 }
 
-/// trace-reqwest's middleware, configured for the shop:
+/// The `reqwest::Client` under both builds: a [`CALL_TIMEOUT`] per call.
+fn plain_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(CALL_TIMEOUT)
+        .build()
+        .unwrap_or_else(|_| reqwest::Client::new())
+}
+
+/// trace-reqwest's configuration for the shop's calls:
 ///
 /// * the headers the shop's own services read: `X-App-Trace-Id` and W3C `traceparent` (with
 ///   `tracestate`), not B3. Every service here runs trace-tower, which reads W3C; B3 is for
 ///   calling services instrumented with Brave/Sleuth, which this shop does not have. Each B3
 ///   header costs the caller and the callee about as much as the other two together (written,
 ///   copied by reqwest for retries, parsed, dropped), see `examples/BENCHMARKS.md`;
+/// * `X-App-Trace-Id` only when the trace has an application id to pass on (one received by the
+///   gateway). A trace id the gateway minted travels in `traceparent` alone: the header would
+///   repeat it, and the services behind the gateway would tag their spans `app.trace_id` with
+///   it while the gateway's spans have no such tag;
 /// * a 4xx answer marks the client span `error = "<status>"`, as Brave's HTTP parser does for
 ///   any status above 399 (trace-reqwest marks 5xx itself): in the shop an unknown user or
 ///   product is a 404 that fails the order and must show as an error in the trace;
@@ -133,21 +160,21 @@ impl HttpClient {
 ///   is the only layer that wants client spans and it reports sampled traces only. The call
 ///   still has its own client context (span id sent as the callee's parent, printed by log
 ///   lines inside the call).
+///
+/// ```
+/// let tracing = examples::client::shop_tracing();
+/// assert!(tracing.propagation_config().b3().is_none());
+/// assert!(!tracing.propagation_config().writes_minted_app_header());
+/// assert!(tracing.client_errors_marked());
+/// assert!(!tracing.opens_unsampled_spans());
+/// ```
 #[cfg(feature = "instrumented")]
-fn instrument(plain: reqwest::Client) -> Inner {
+pub fn shop_tracing() -> trace_reqwest::ClientTracing {
     use trace_context::codec::Propagation;
-    let tracing = trace_reqwest::ClientTracing::new()
-        .propagation(Propagation::default().b3_off())
+    trace_reqwest::ClientTracing::new()
+        .propagation(Propagation::default().b3_off().minted_app_header(false))
         .mark_client_errors(true)
-        .unsampled_spans(false);
-    reqwest_middleware::ClientBuilder::new(plain)
-        .with(trace_reqwest::TracingMiddleware::with_config(tracing))
-        .build()
-}
-
-#[cfg(not(feature = "instrumented"))]
-fn instrument(plain: reqwest::Client) -> Inner {
-    plain
+        .unsampled_spans(false)
 }
 
 /// A call that got no HTTP response (connection refused, timeout, ...).

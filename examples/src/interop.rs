@@ -4,7 +4,8 @@
 //! element, in order and before answering, the service POSTs `arguments` as JSON to `url`
 //! through trace-reqwest — so the `traceparent`/`tracestate` it received propagate per the
 //! spec, with a new parent id per call. It is built from the same crates and defaults a user
-//! gets: trace-tower's layer on the router, trace-reqwest's middleware on the client.
+//! gets: trace-tower's layer on the router and trace-reqwest's default configuration on the client
+//! (`X-App-Trace-Id`, W3C and B3 multi).
 //!
 //! ```no_run
 //! # #[tokio::main]
@@ -46,7 +47,8 @@ pub struct Case {
 /// let _app: axum::Router = examples::interop::app();
 /// ```
 pub fn app() -> Router {
-    router(HttpClient::new()).layer(trace_tower::TraceLayer::new())
+    router(HttpClient::with_tracing(trace_reqwest::ClientTracing::new()))
+        .layer(trace_tower::TraceLayer::new())
 }
 
 /// The interop routes without the server layer, calling out with `client`.

@@ -1,11 +1,11 @@
 //! The shop: the four services wired together, traced, on loopback ports.
 //!
-//! [`traced`] is everything a service adds to be traced: trace-tower's layer around its routes
-//! (and, because all four services of this demo share one process, a tiny middleware that
-//! puts the service's name in the MDC so that log lines and spans say which service they
-//! come from). The HTTP client each service calls the others with is
-//! [`HttpClient`](crate::client::HttpClient), a `reqwest-middleware` client with
-//! trace-reqwest's middleware.
+//! `trace_layer` (instrumented build) is everything a service adds to be traced: trace-tower's
+//! layer around its handlers ([`handler_layer`]; around the whole router for the gateway,
+//! [`traced`]), with, because all four services of this demo share one process, the service's
+//! name in the MDC of every request, so that log lines and spans say which service they come
+//! from. The HTTP client each service calls the others with is [`HttpClient`], a plain
+//! `reqwest::Client` whose calls go through trace-reqwest's plain-reqwest path.
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -16,42 +16,85 @@ use crate::catalog::{Products, Users};
 use crate::client::HttpClient;
 use crate::server::{bind, serve, ServiceHandle};
 use crate::services::order::{OrderConfig, OrderRequest};
-use crate::services::{gateway, order, product, user, Service};
+use crate::services::{gateway, order, product, user, HandlerLayer, Service};
 
 /// The MDC key holding the name of the service handling the request.
 pub const SERVICE_KEY: &str = "service";
 
-/// Wraps a service's routes with trace-kit's `TraceLayer`: it reads or mints the trace id,
-/// runs the request in its context — which starts with the service's name in the MDC under
-/// [`SERVICE_KEY`], for the log lines — opens the server span of a sampled request named after
-/// the service (the exporter's `localEndpoint.serviceName` for it and its client spans),
-/// marks a 4xx answer as an error on it, as Brave's HTTP parser does for any status above 399
-/// (in the shop an unknown user or product fails the order and must show as an error in the
-/// trace), and echoes `X-App-Trace-Id`. Without the `instrumented` feature the routes are
-/// returned as they are.
+/// trace-kit's `TraceLayer` as the shop configures it for a service: it reads or mints the
+/// trace id, runs the request in its context — which starts with the service's name in the MDC
+/// under [`SERVICE_KEY`], for the log lines — opens the server span of a sampled request named
+/// after the service (the exporter's `localEndpoint.serviceName` for it and its client spans),
+/// and marks a 4xx answer as an error on it, as Brave's HTTP parser does for any status above
+/// 399 (in the shop an unknown user or product fails the order and must show as an error in
+/// the trace). The gateway, the shop's edge, echoes `X-App-Trace-Id` to its callers; the
+/// services behind it do not (their callers are the shop's own services, which do not read it:
+/// the gateway drops it from the order service's answer and sets its own).
 ///
 /// ```
 /// use examples::services::Service;
-/// let app = examples::shop::traced(Service::User, examples::services::user::router(Default::default()));
+/// let layer = examples::shop::trace_layer(Service::User);
+/// assert!(layer.client_errors_marked());
+/// ```
+#[cfg(feature = "instrumented")]
+pub fn trace_layer(service: Service) -> trace_tower::TraceLayer {
+    trace_tower::TraceLayer::new()
+        .service_name(service.name())
+        .mdc_field(SERVICE_KEY, service.name())
+        .mark_client_errors(true)
+        // Only the edge answers clients that want the id back.
+        .echo(service == Service::Gateway)
+        // As on the client side: the exporter is the only consumer of server spans.
+        .unsampled_spans(false)
+}
+
+/// What goes around each handler of the order, user and product services: [`trace_layer`]
+/// (see [`HandlerLayer`] for why around the handlers and not around their routers).
+///
+/// ```
+/// use examples::services::Service;
+/// let layer = examples::shop::handler_layer(Service::User);
+/// let _app: axum::Router = examples::services::user::router(Default::default(), &layer);
+/// ```
+#[cfg(feature = "instrumented")]
+pub fn handler_layer(service: Service) -> HandlerLayer {
+    trace_layer(service)
+}
+
+/// What goes around each handler of the order, user and product services (here: the bare
+/// build, so nothing).
+///
+/// ```
+/// use examples::services::Service;
+/// let layer = examples::shop::handler_layer(Service::User);
+/// let _app: axum::Router = examples::services::user::router(Default::default(), &layer);
+/// ```
+#[cfg(not(feature = "instrumented"))]
+pub fn handler_layer(_service: Service) -> HandlerLayer {
+    HandlerLayer
+}
+
+/// Wraps a service's whole router with [`trace_layer`] (the gateway's: its layer also sees
+/// requests that match no route, which the outside world may send). Without the
+/// `instrumented` feature the routes are returned as they are.
+///
+/// ```
+/// use examples::services::Service;
+/// let app = examples::shop::traced(Service::Gateway, examples::services::gateway::router(
+///     "http://127.0.0.1:8080", examples::client::HttpClient::new()));
 /// # let _: axum::Router = app;
 /// ```
 #[cfg(feature = "instrumented")]
 pub fn traced(service: Service, routes: Router) -> Router {
-    routes.layer(
-        trace_tower::TraceLayer::new()
-            .service_name(service.name())
-            .mdc_field(SERVICE_KEY, service.name())
-            .mark_client_errors(true)
-            // As on the client side: the exporter is the only consumer of server spans.
-            .unsampled_spans(false),
-    )
+    routes.layer(trace_layer(service))
 }
 
-/// Wraps a service's routes with trace-kit (here: the bare build, so nothing).
+/// Wraps a service's whole router with trace-kit (here: the bare build, so nothing).
 ///
 /// ```
 /// use examples::services::Service;
-/// let app = examples::shop::traced(Service::User, examples::services::user::router(Default::default()));
+/// let app = examples::shop::traced(Service::Gateway, examples::services::gateway::router(
+///     "http://127.0.0.1:8080", examples::client::HttpClient::new()));
 /// # let _: axum::Router = app;
 /// ```
 #[cfg(not(feature = "instrumented"))]
@@ -81,7 +124,8 @@ pub fn order_app(user_url: &str, product_url: &str) -> Router {
         user_url: user_url.to_owned(),
         product_url: product_url.to_owned(),
     };
-    traced(Service::Order, order::router(config, HttpClient::new()))
+    let layer = handler_layer(Service::Order);
+    order::router(config, HttpClient::new(), &layer)
 }
 
 /// The user service, traced, over the sample users.
@@ -90,7 +134,7 @@ pub fn order_app(user_url: &str, product_url: &str) -> Router {
 /// let _app: axum::Router = examples::shop::user_app();
 /// ```
 pub fn user_app() -> Router {
-    traced(Service::User, user::router(Users::sample()))
+    user::router(Users::sample(), &handler_layer(Service::User))
 }
 
 /// The product service, traced, over the sample products.
@@ -99,7 +143,7 @@ pub fn user_app() -> Router {
 /// let _app: axum::Router = examples::shop::product_app();
 /// ```
 pub fn product_app() -> Router {
-    traced(Service::Product, product::router(Products::sample()))
+    product::router(Products::sample(), &handler_layer(Service::Product))
 }
 
 /// Where the shop's services listen.

@@ -172,6 +172,17 @@ async fn one_order_is_one_trace_across_four_services() {
         user_server.tags.get("http.path").map(String::as_str),
         Some("/user/get/1001")
     );
+    // The layer around each handler still sees the matched route, and no app id was received:
+    // no span is tagged with one.
+    assert_eq!(
+        user_server.tags.get("http.route").map(String::as_str),
+        Some("/user/get/{uid}")
+    );
+    assert_eq!(user_server.name.as_deref(), Some("get /user/get/{uid}"));
+    assert!(
+        spans.iter().all(|s| !s.tags.contains_key("app.trace_id")),
+        "{spans:#?}"
+    );
 
     let lines = assert_logs_of_all_services(&telemetry, &answer.trace_id);
     assert!(lines
@@ -207,6 +218,36 @@ async fn the_app_trace_id_sent_is_the_trace_id() {
     let spans = telemetry.spans.wait_for_trace(sent, WAIT).await;
     assert_shop_tree(&spans, 2);
     assert_logs_of_all_services(&telemetry, sent);
+    shop.shutdown().await.unwrap();
+}
+
+/// The gateway echoes the id to its callers; the services behind it take it and log it but do
+/// not echo it (their callers are the shop's own services).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn only_the_gateway_echoes_the_app_trace_id() {
+    let telemetry = telemetry();
+    let shop = shop::start(&ShopConfig::ephemeral()).await.unwrap();
+    let sent = "7d3f0c5a6e2b4f1e9a8c1b2d3e4f5a6b";
+    let r = reqwest::Client::new()
+        .get(format!("{}/user/get/1001", shop.user.url()))
+        .header("x-app-trace-id", sent)
+        .send()
+        .await
+        .expect("the user service answers");
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(
+        r.headers().get("x-app-trace-id").is_none(),
+        "{:?}",
+        r.headers()
+    );
+    let lines = telemetry.logs.containing(sent);
+    assert!(
+        lines.iter().any(|l| l.contains("[user   ]")),
+        "the user service logs the id it received: {lines:#?}"
+    );
+    let answer = send(&shop, order(1001), Some(sent)).await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.echoed, sent);
     shop.shutdown().await.unwrap();
 }
 

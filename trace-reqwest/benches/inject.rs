@@ -210,6 +210,15 @@ fn round_trip(c: &mut Criterion) {
         let f = plain.get(&url).send_traced_with(&shop);
         async move { f.await.unwrap().bytes().await.unwrap() }.with_context(request.clone())
     };
+    // The shop's configuration since session 4: a trace id minted upstream (this request
+    // context has no application id) travels in `traceparent` alone.
+    let shop_minted = ClientTracing::new()
+        .propagation(Propagation::default().b3_off().minted_app_header(false))
+        .unsampled_spans(false);
+    let shop_minted_call = || {
+        let f = plain.get(&url).send_traced_with(&shop_minted);
+        async move { f.await.unwrap().bytes().await.unwrap() }.with_context(request.clone())
+    };
     client_rt.block_on(async {
         println!("paired breakdown (median ratio, p25..p75; median call):");
         println!(
@@ -235,6 +244,10 @@ fn round_trip(c: &mut Criterion) {
         println!(
             "  send_traced, X-App-Trace-Id + traceparent, unsampled_spans(false) / reqwest: {}",
             paired(&plain_call, &shop_call).await
+        );
+        println!(
+            "  send_traced, traceparent only (minted_app_header(false)), unsampled_spans(false) / reqwest: {}",
+            paired(&plain_call, &shop_minted_call).await
         );
     });
     client_rt.block_on(async {

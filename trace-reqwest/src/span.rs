@@ -19,7 +19,7 @@ pub(crate) fn client_span(method: &Method, url: &Url) -> Span {
     tracing::info_span!(
         CLIENT_SPAN_NAME,
         span.kind = "client",
-        http.method = %method,
+        http.method = method.as_str(),
         http.url = %SafeUrl(url),
         net.peer.name = url.host_str(),
         net.peer.port = url.port_or_known_default(),
@@ -54,6 +54,17 @@ pub(crate) struct SafeUrl<'a>(pub(crate) &'a Url);
 impl fmt::Display for SafeUrl<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let url = self.0;
+        // Without credentials the serialization is exactly what is shown (the `url` crate
+        // leaves out a default port as `port()` does), then `?query` and `#fragment`: one
+        // write of the text before them.
+        if url.has_host() && url.username().is_empty() && url.password().is_none() {
+            let s = url.as_str();
+            let after_path =
+                url.query().map_or(0, |q| q.len() + 1) + url.fragment().map_or(0, |f| f.len() + 1);
+            if let Some(text) = s.get(..s.len().saturating_sub(after_path)) {
+                return f.write_str(text);
+            }
+        }
         match url.host_str() {
             Some(host) => {
                 f.write_str(url.scheme())?;
@@ -134,6 +145,31 @@ mod tests {
         assert_eq!(safe("http://[::1]:3000/x?y"), "http://[::1]:3000/x");
         assert_eq!(safe("http://example.com:80/"), "http://example.com/");
         assert_eq!(safe("data:text/plain,secret"), "data:");
+        assert_eq!(safe("http://user@example.com/a?b"), "http://example.com/a");
+        assert_eq!(
+            safe("http://example.com/a%3Fb/c?d#e"),
+            "http://example.com/a%3Fb/c"
+        );
+        assert_eq!(safe("http://example.com/a#b?c"), "http://example.com/a");
+        assert_eq!(
+            safe("http://127.0.0.1:8060/user/get/1001"),
+            "http://127.0.0.1:8060/user/get/1001"
+        );
+    }
+
+    #[test]
+    fn both_ways_of_writing_agree() {
+        // The slow path (credentials present) and the fast one give the same text.
+        for (with, without) in [
+            (
+                "http://u:p@example.com:8080/a/b?q#f",
+                "http://example.com:8080/a/b?q#f",
+            ),
+            ("https://u@[::1]/x", "https://[::1]/x"),
+            ("http://u@example.com:80/", "http://example.com:80/"),
+        ] {
+            assert_eq!(safe(with), safe(without));
+        }
     }
 
     #[test]

@@ -1,7 +1,53 @@
 //! The four shop services as plain axum routers: handlers and state, no tracing wiring.
 //!
-//! [`crate::shop`] adds the trace-kit layers around them; keeping the two apart shows that the
-//! business code needs no change to be traced.
+//! [`crate::shop`] adds the trace-kit layers: around the gateway's router, and around each
+//! handler of the other three (a [`HandlerLayer`] their `router` functions take and put on
+//! every handler as it is). Keeping the two apart shows that the business code needs no change
+//! to be traced.
+
+/// What the shop puts around each handler of the order, user and product services: trace-kit's
+/// `trace_tower::TraceLayer` in the instrumented build
+/// ([`shop::handler_layer`](crate::shop::handler_layer)), nothing in the bare one.
+///
+/// It goes around the handler itself (axum's `Handler::layer`) rather than around the finished
+/// router (`Router::layer`): axum keeps each route as a boxed service, and a layered router
+/// boxes the layered route once more, so that every request clones a second boxed service
+/// and boxes a second future (three allocations and ≈ 800 instructions per request; see
+/// `examples/BENCHMARKS.md`). A handler layer only sees requests that reach a route: a path
+/// no route matches gets the router's plain 404 (the gateway, which answers the outside
+/// world, keeps its layer around the whole router).
+///
+/// ```
+/// let layer = examples::services::HandlerLayer::default();
+/// let _app: axum::Router = examples::services::user::router(examples::catalog::Users::sample(), &layer);
+/// ```
+#[cfg(feature = "instrumented")]
+pub type HandlerLayer = trace_tower::TraceLayer;
+
+/// What the shop puts around each handler: nothing, in the bare build.
+///
+/// ```
+/// let layer = examples::services::HandlerLayer::default();
+/// let _app: axum::Router = examples::services::user::router(examples::catalog::Users::sample(), &layer);
+/// ```
+#[cfg(not(feature = "instrumented"))]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HandlerLayer;
+
+/// A handler with the [`HandlerLayer`] around it (the handler as it is in the bare build).
+/// Defined before the service modules, which use it.
+macro_rules! layered {
+    ($layer:expr, $handler:expr) => {{
+        #[cfg(feature = "instrumented")]
+        let handler = axum::handler::Handler::layer($handler, $layer.clone());
+        #[cfg(not(feature = "instrumented"))]
+        let handler = {
+            let _: &$crate::services::HandlerLayer = $layer;
+            $handler
+        };
+        handler
+    }};
+}
 
 pub mod gateway;
 pub mod order;

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Product, User};
 use crate::client::HttpClient;
-use crate::services::ApiError;
+use crate::services::{ApiError, HandlerLayer};
 
 /// Where the order service finds the services it calls.
 ///
@@ -25,7 +25,8 @@ use crate::services::ApiError;
 ///     user_url: "http://127.0.0.1:8060".into(),
 ///     product_url: "http://127.0.0.1:8070".into(),
 /// };
-/// let _app = examples::services::order::router(cfg, examples::client::HttpClient::new());
+/// let layer = examples::services::HandlerLayer::default();
+/// let _app = examples::services::order::router(cfg, examples::client::HttpClient::new(), &layer);
 /// ```
 #[derive(Debug, Clone)]
 pub struct OrderConfig {
@@ -92,17 +93,20 @@ struct OrderState {
     next_id: AtomicU64,
 }
 
-/// The order service's routes, calling the other services with `client`.
+/// The order service's routes, calling the other services with `client`, with `layer` around
+/// each handler.
 ///
 /// ```
 /// let cfg = examples::services::order::OrderConfig {
 ///     user_url: "http://127.0.0.1:8060".into(),
 ///     product_url: "http://127.0.0.1:8070".into(),
 /// };
-/// let app: axum::Router = examples::services::order::router(cfg, examples::client::HttpClient::new());
+/// let layer = examples::services::HandlerLayer::default();
+/// let app: axum::Router =
+///     examples::services::order::router(cfg, examples::client::HttpClient::new(), &layer);
 /// # let _ = app;
 /// ```
-pub fn router(config: OrderConfig, client: HttpClient) -> Router {
+pub fn router(config: OrderConfig, client: HttpClient, layer: &HandlerLayer) -> Router {
     let state = OrderState {
         config: OrderConfig {
             user_url: config.user_url.trim_end_matches('/').to_owned(),
@@ -112,7 +116,7 @@ pub fn router(config: OrderConfig, client: HttpClient) -> Router {
         next_id: AtomicU64::new(1),
     };
     Router::new()
-        .route("/order/submit_order", get(submit_order))
+        .route("/order/submit_order", get(layered!(layer, submit_order)))
         .with_state(Arc::new(state))
 }
 

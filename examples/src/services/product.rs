@@ -8,18 +8,23 @@ use axum::routing::get;
 use axum::{Json, Router};
 
 use crate::catalog::{Product, Products, StockError};
-use crate::services::ApiError;
+use crate::services::{ApiError, HandlerLayer};
 
-/// The product service's routes over this table.
+/// The product service's routes over this table, with `layer` around each handler.
 ///
 /// ```
-/// let app: axum::Router = examples::services::product::router(examples::catalog::Products::sample());
+/// let layer = examples::services::HandlerLayer::default();
+/// let app: axum::Router =
+///     examples::services::product::router(examples::catalog::Products::sample(), &layer);
 /// # let _ = app;
 /// ```
-pub fn router(products: Products) -> Router {
+pub fn router(products: Products, layer: &HandlerLayer) -> Router {
     Router::new()
-        .route("/product/get/{pid}", get(get_product))
-        .route("/product/update_count/{pid}/{count}", get(update_count))
+        .route("/product/get/{pid}", get(layered!(layer, get_product)))
+        .route(
+            "/product/update_count/{pid}/{count}",
+            get(layered!(layer, update_count)),
+        )
         .with_state(Arc::new(products))
 }
 

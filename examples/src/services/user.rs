@@ -7,17 +7,18 @@ use axum::routing::get;
 use axum::{Json, Router};
 
 use crate::catalog::{User, Users};
-use crate::services::ApiError;
+use crate::services::{ApiError, HandlerLayer};
 
-/// The user service's routes over this table.
+/// The user service's routes over this table, with `layer` around each handler.
 ///
 /// ```
-/// let app: axum::Router = examples::services::user::router(examples::catalog::Users::sample());
+/// let layer = examples::services::HandlerLayer::default();
+/// let app: axum::Router = examples::services::user::router(examples::catalog::Users::sample(), &layer);
 /// # let _ = app;
 /// ```
-pub fn router(users: Users) -> Router {
+pub fn router(users: Users, layer: &HandlerLayer) -> Router {
     Router::new()
-        .route("/user/get/{uid}", get(get_user))
+        .route("/user/get/{uid}", get(layered!(layer, get_user)))
         .with_state(Arc::new(users))
 }
 

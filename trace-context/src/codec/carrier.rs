@@ -64,6 +64,26 @@ pub trait Injector {
     fn contains(&self, name: &str) -> bool;
     /// Sets the header. `name` is a lowercase header name; `value` is visible ASCII.
     fn set(&mut self, name: &'static str, value: &str);
+
+    /// Sets the header unless it is already present (injection never overwrites one), and
+    /// returns whether it was set. The default asks [`contains`](Self::contains) first, then
+    /// [`set`](Self::set); a carrier that can do both with one lookup overrides it (the
+    /// `http::HeaderMap` implementation hashes the name once).
+    ///
+    /// ```
+    /// use trace_context::codec::Injector;
+    /// let mut map = std::collections::HashMap::new();
+    /// assert!(map.set_if_absent("x-app-trace-id", "abc"));
+    /// assert!(!map.set_if_absent("x-app-trace-id", "other"));
+    /// assert_eq!(map["x-app-trace-id"], "abc");
+    /// ```
+    fn set_if_absent(&mut self, name: &'static str, value: &str) -> bool {
+        if self.contains(name) {
+            return false;
+        }
+        self.set(name, value);
+        true
+    }
 }
 
 impl Extractor for http::HeaderMap {
@@ -94,21 +114,42 @@ impl Injector for http::HeaderMap {
     }
 
     fn set(&mut self, name: &'static str, value: &str) {
-        // A configured name that is not a valid header name is skipped, never a panic.
-        let Some(name) =
-            known_header(name).or_else(|| http::HeaderName::from_bytes(name.as_bytes()).ok())
-        else {
+        let (Some(name), Some(value)) = (header_name(name), header_value(value)) else {
             return;
         };
-        let value = match value {
-            "0" => http::HeaderValue::from_static("0"),
-            "1" => http::HeaderValue::from_static("1"),
-            _ => match http::HeaderValue::from_str(value) {
-                Ok(v) => v,
-                Err(_) => return,
-            },
-        };
         self.insert(name, value);
+    }
+
+    fn set_if_absent(&mut self, name: &'static str, value: &str) -> bool {
+        let Some(name) = header_name(name) else {
+            return false;
+        };
+        // One hash of the name for the look-up and the insertion.
+        match self.entry(name) {
+            http::header::Entry::Occupied(_) => false,
+            http::header::Entry::Vacant(slot) => match header_value(value) {
+                Some(value) => {
+                    slot.insert(value);
+                    true
+                }
+                None => false,
+            },
+        }
+    }
+}
+
+/// The `HeaderName` for a name the codecs write (ready-made) or a configured one; `None` for a
+/// configured name that is not a valid header name (skipped, never a panic).
+fn header_name(name: &str) -> Option<http::HeaderName> {
+    known_header(name).or_else(|| http::HeaderName::from_bytes(name.as_bytes()).ok())
+}
+
+/// The `HeaderValue` for a value the codecs write (`None` if it is not a valid one).
+fn header_value(value: &str) -> Option<http::HeaderValue> {
+    match value {
+        "0" => Some(http::HeaderValue::from_static("0")),
+        "1" => Some(http::HeaderValue::from_static("1")),
+        _ => http::HeaderValue::from_str(value).ok(),
     }
 }
 
@@ -196,6 +237,22 @@ mod tests {
         assert!(headers.contains_key("traceparent"));
         assert!(headers.contains_key("x-b3-traceid"));
         assert_eq!(headers.len(), 4, "{headers:?}");
+    }
+
+    #[test]
+    fn set_if_absent_never_overwrites_and_skips_bad_names_and_values() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert("traceparent", http::HeaderValue::from_static("by-hand"));
+        assert!(!headers.set_if_absent("traceparent", "00-x"));
+        assert_eq!(headers["traceparent"], "by-hand");
+        assert!(headers.set_if_absent("x-b3-sampled", "1"));
+        assert!(headers.set_if_absent("x-custom-id", "abc"));
+        assert_eq!(headers["x-b3-sampled"], "1");
+        assert_eq!(headers["x-custom-id"], "abc");
+        assert!(!headers.set_if_absent("bad name", "abc"));
+        assert!(!headers.set_if_absent("x-other-id", "bad\nvalue"));
+        assert!(!headers.contains_key("x-other-id"));
+        assert_eq!(headers.len(), 3, "{headers:?}");
     }
 
     #[test]

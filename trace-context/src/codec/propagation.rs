@@ -49,6 +49,8 @@ pub struct Propagation {
     max_app_id_len: usize,
     w3c: bool,
     b3: Option<B3Style>,
+    /// Injection writes the application id header for a context without an application id.
+    minted_app_header: bool,
 }
 
 impl Default for Propagation {
@@ -58,6 +60,7 @@ impl Default for Propagation {
             max_app_id_len: crate::DEFAULT_MAX_APP_ID_LEN,
             w3c: true,
             b3: Some(B3Style::Multi),
+            minted_app_header: true,
         }
     }
 }
@@ -126,6 +129,42 @@ impl Propagation {
             None
         };
         self
+    }
+
+    /// Whether an outgoing call carries the application id header when the trace has no
+    /// application id — none was received upstream, the trace id was minted here (default
+    /// `true`). Its value is then the trace id in hex, which `traceparent` (or B3) carries as
+    /// well, so a callee that reads W3C or B3 gets the same ids without it.
+    ///
+    /// Off, the header is written only when there is an application id to pass on (one that
+    /// was received, hex-shaped or not): one header less per call to write, send and parse,
+    /// and the callee's spans do not get an `app.trace_id` tag the caller's spans do not
+    /// have. Keep the default when a callee reads only the application id header (a service
+    /// without W3C/B3 propagation). Has no effect when neither W3C nor B3 is written: the
+    /// header is then the only carrier of the trace id.
+    ///
+    /// ```
+    /// use trace_context::{codec::Propagation, Context};
+    /// let p = Propagation::default().b3_off().minted_app_header(false);
+    /// let mut headers = http::HeaderMap::new();
+    /// p.inject(&Context::new_root(), &mut headers); // a minted trace id: W3C only
+    /// assert!(!headers.contains_key("x-app-trace-id"));
+    /// assert!(headers.contains_key("traceparent"));
+    /// assert!(!p.writes_minted_app_header());
+    /// ```
+    pub fn minted_app_header(mut self, on: bool) -> Self {
+        self.minted_app_header = on;
+        self
+    }
+
+    /// True when injection writes the application id header for a trace without an
+    /// application id ([`minted_app_header`](Self::minted_app_header)).
+    ///
+    /// ```
+    /// assert!(trace_context::codec::Propagation::default().writes_minted_app_header());
+    /// ```
+    pub fn writes_minted_app_header(&self) -> bool {
+        self.minted_app_header
     }
 
     /// The longest application id accepted, in bytes (default 128).
@@ -280,12 +319,12 @@ impl Propagation {
     /// ```
     pub fn inject<I: Injector + ?Sized>(&self, ctx: &Context, carrier: &mut I) {
         if let Some(name) = self.app_header {
-            if !carrier.contains(name) {
-                let value = ctx.app_id_text();
-                carrier.set(name, &value);
+            let other_carrier = self.w3c || self.b3.is_some();
+            if self.minted_app_header || ctx.app_trace_id().is_some() || !other_carrier {
+                carrier.set_if_absent(name, &ctx.app_id_text());
             }
         }
-        if self.w3c && !carrier.contains(w3c::TRACEPARENT) {
+        if self.w3c {
             let mut flags = 0;
             if ctx.is_sampled() {
                 flags |= w3c::FLAG_SAMPLED;
@@ -298,10 +337,10 @@ impl Propagation {
                 parent_id: ctx.span_id(),
                 flags,
             };
-            carrier.set(w3c::TRACEPARENT, tp.encode().as_str());
-            if let Some(ts) = ctx.tracestate() {
-                if !carrier.contains(w3c::TRACESTATE) {
-                    carrier.set(w3c::TRACESTATE, ts);
+            // A `traceparent` set by hand keeps its `tracestate` too.
+            if carrier.set_if_absent(w3c::TRACEPARENT, tp.encode().as_str()) {
+                if let Some(ts) = ctx.tracestate() {
+                    carrier.set_if_absent(w3c::TRACESTATE, ts);
                 }
             }
         }

@@ -49,7 +49,7 @@ enum Conversion {
     Module,
     Message,
     Mdc {
-        key: Box<str>,
+        key: MdcKey,
         default: Option<Box<str>>,
     },
     MdcAll,
@@ -80,11 +80,34 @@ struct Modifier {
     truncate_end: bool,
 }
 
-/// MDC keys whose values trace-context generates (never received text): `traceId`, `spanId`,
-/// `parentId`, `sampled`. A user field of the same name is shadowed by them (see
-/// `trace_context::Context::get`).
-fn is_generated_key(key: &str) -> bool {
-    matches!(key, "traceId" | "spanId" | "parentId" | "sampled")
+/// The key of `%X{key}`, resolved when the pattern is parsed: the keys trace-context answers
+/// itself (`traceId`, `spanId`, `parentId`, `sampled`, `appTraceId`; a user field of the same
+/// name is shadowed by them, as in `trace_context::Context::get`) and user fields. Each line
+/// then reads the value directly instead of matching the key's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum MdcKey {
+    TraceId,
+    SpanId,
+    ParentId,
+    Sampled,
+    AppTraceId,
+    Field(Box<str>),
+}
+
+impl MdcKey {
+    fn parse(key: &str) -> MdcKey {
+        use trace_context::{
+            KEY_APP_TRACE_ID, KEY_PARENT_ID, KEY_SAMPLED, KEY_SPAN_ID, KEY_TRACE_ID,
+        };
+        match key {
+            KEY_TRACE_ID => MdcKey::TraceId,
+            KEY_SPAN_ID => MdcKey::SpanId,
+            KEY_PARENT_ID => MdcKey::ParentId,
+            KEY_SAMPLED => MdcKey::Sampled,
+            KEY_APP_TRACE_ID => MdcKey::AppTraceId,
+            _ => MdcKey::Field(key.into()),
+        }
+    }
 }
 
 impl Pattern {
@@ -164,17 +187,13 @@ impl Pattern {
                 line.event.record(&mut v);
                 v.result
             }
-            Conversion::Mdc { key, default } => {
-                let value = line.ctx.and_then(|c| c.get(key));
-                match (value, default) {
-                    // The ids and the sampled flag are made here (hex digits, `true`/`false`):
-                    // nothing to escape.
-                    (Some(v), _) if is_generated_key(key) => out.write_str(&v),
-                    (Some(v), _) => LineEscaper::new(out, opts.value_escape()).write_str(&v),
-                    (None, Some(d)) => out.write_str(d),
-                    (None, None) => out.write_str(placeholder),
-                }
-            }
+            Conversion::Mdc { key, default } => write_mdc(
+                out,
+                line.ctx,
+                key,
+                default.as_deref().unwrap_or(placeholder),
+                opts,
+            ),
             Conversion::MdcAll => match line.ctx {
                 Some(ctx) => write_all_mdc(out, ctx, opts.value_escape()),
                 None => Ok(()),
@@ -224,6 +243,37 @@ impl Pattern {
                 Ok(())
             }
         }
+    }
+}
+
+/// `%X{key}`: the value `trace_context::Context::get` gives for the key, or `missing`.
+fn write_mdc<W: Write + ?Sized>(
+    out: &mut W,
+    ctx: Option<&Context>,
+    key: &MdcKey,
+    missing: &str,
+    opts: &crate::line::Options,
+) -> fmt::Result {
+    let Some(c) = ctx else {
+        return out.write_str(missing);
+    };
+    // The ids and the sampled flag are made by trace-context (hex digits, `true`/`false`):
+    // nothing to escape. The application id and user fields are escaped.
+    match key {
+        MdcKey::TraceId => out.write_str(&c.trace_id_text()),
+        MdcKey::SpanId => out.write_str(&c.span_id().to_hex()),
+        MdcKey::ParentId => match c.parent_span_id() {
+            Some(p) => out.write_str(&p.to_hex()),
+            None => out.write_str(missing),
+        },
+        MdcKey::Sampled => out.write_str(if c.is_sampled() { "true" } else { "false" }),
+        MdcKey::AppTraceId => {
+            LineEscaper::new(out, opts.value_escape()).write_str(&c.app_id_text())
+        }
+        MdcKey::Field(k) => match c.field(k) {
+            Some(v) => LineEscaper::new(out, opts.value_escape()).write_str(v),
+            None => out.write_str(missing),
+        },
     }
 }
 
@@ -341,6 +391,44 @@ mod tests {
         let mut out = String::new();
         m.apply(&mut out, s).unwrap();
         out
+    }
+
+    #[test]
+    fn resolved_keys_read_what_context_get_reads() {
+        use trace_context::{AppTraceId, Context, Sampling, SpanId, TraceId};
+        let app = AppTraceId::parse(b"web-1716268000123-42").unwrap();
+        let parent = Context::builder(app.trace_id())
+            .app_trace_id(app)
+            .sampling(Sampling::Sampled)
+            .field("service", "order")
+            .field("traceId", "shadowed")
+            .build();
+        let child = parent.child();
+        let short = Context::builder(TraceId::from_u128(10).unwrap())
+            .span_id(SpanId::from_u64(11).unwrap())
+            .sampling(Sampling::NotSampled)
+            .build();
+        let keys = [
+            "traceId",
+            "spanId",
+            "parentId",
+            "sampled",
+            "appTraceId",
+            "service",
+            "missing",
+        ];
+        let opts = crate::line::Options::default();
+        for ctx in [&parent, &child, &short] {
+            for key in keys {
+                let mut out = String::new();
+                write_mdc(&mut out, Some(ctx), &MdcKey::parse(key), "none", &opts).unwrap();
+                let expected = ctx.get(key).map_or("none".to_owned(), |v| v.to_string());
+                assert_eq!(out, expected, "{key} of {ctx:?}");
+            }
+        }
+        let mut out = String::new();
+        write_mdc(&mut out, None, &MdcKey::parse("traceId"), "-", &opts).unwrap();
+        assert_eq!(out, "-");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use super::{Conversion, FieldScope, Item, Modifier, Pattern};
+use super::{Conversion, FieldScope, Item, MdcKey, Modifier, Pattern};
 use crate::error::PatternError;
 use crate::time::format::DateFormat;
 use crate::time::TimeZone;
@@ -255,7 +255,7 @@ impl<'p> Parser<'p> {
                         return Err(self.err(at, "empty MDC key (as in %X{traceId:-none})"));
                     }
                     Ok(Some(Conversion::Mdc {
-                        key: key.into(),
+                        key: MdcKey::parse(key),
                         default,
                     }))
                 }

@@ -532,10 +532,16 @@ thread_local! {
     };
 }
 
+/// The bytes of a [`StackBuf`], 8-byte aligned: `str::from_utf8` checks an aligned buffer of
+/// 16 bytes or more a word at a time (see `StackBuf::as_str`).
+#[derive(Clone, Copy)]
+#[repr(align(8))]
+struct Aligned([u8; SLOT_LEN]);
+
 /// A fixed-capacity text buffer (a rendered date), optionally tagged with what it renders.
 #[derive(Clone, Copy)]
 struct StackBuf {
-    buf: [u8; SLOT_LEN],
+    buf: Aligned,
     len: usize,
     key: Option<CacheKey>,
     /// Where the digits of the (only) fraction of a second start, if the format has one.
@@ -545,7 +551,7 @@ struct StackBuf {
 impl StackBuf {
     const fn new() -> StackBuf {
         StackBuf {
-            buf: [0; SLOT_LEN],
+            buf: Aligned([0; SLOT_LEN]),
             len: 0,
             key: None,
             fraction_at: None,
@@ -557,7 +563,7 @@ impl StackBuf {
     fn rewrite_fraction(&mut self, sub: u32, digits: u32) -> Option<()> {
         let at = self.fraction_at?;
         let end = at.checked_add(digits as usize)?;
-        let field = self.buf.get_mut(at..end.min(self.len))?;
+        let field = self.buf.0.get_mut(at..end.min(self.len))?;
         if field.len() != digits as usize {
             return None;
         }
@@ -570,8 +576,15 @@ impl StackBuf {
     }
 
     fn as_str(&self) -> &str {
-        // Only whole `&str`s are ever appended.
-        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+        // Only whole `&str`s are ever appended. Checked in whole 16-byte blocks from the
+        // aligned start: `str::from_utf8` goes a word at a time only over 16 bytes or more (a
+        // 12-byte `HH:mm:ss.SSS` would be checked byte by byte). The bytes past `len` are zeros
+        // or earlier text; should they not be valid UTF-8, exactly the text is checked.
+        let end = self.len.div_ceil(16).saturating_mul(16).min(SLOT_LEN);
+        match std::str::from_utf8(&self.buf.0[..end]) {
+            Ok(s) => s.get(..self.len).unwrap_or_default(),
+            Err(_) => std::str::from_utf8(&self.buf.0[..self.len]).unwrap_or_default(),
+        }
     }
 }
 
@@ -581,7 +594,7 @@ impl Write for StackBuf {
         if end > SLOT_LEN {
             return Err(fmt::Error);
         }
-        self.buf[self.len..end].copy_from_slice(s.as_bytes());
+        self.buf.0[self.len..end].copy_from_slice(s.as_bytes());
         self.len = end;
         Ok(())
     }
@@ -590,6 +603,20 @@ impl Write for StackBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stack_buf_text_is_exact_whatever_follows_it() {
+        let mut b = StackBuf::new();
+        b.write_str("12:34:56.789").unwrap();
+        assert_eq!(b.as_str(), "12:34:56.789");
+        // Bytes past the text that are not UTF-8 (never written in practice) change nothing.
+        b.buf.0[13] = 0xff;
+        assert_eq!(b.as_str(), "12:34:56.789");
+        let mut u = StackBuf::new();
+        u.write_str("23 日 10:00:00.000 日本").unwrap();
+        assert_eq!(u.as_str(), "23 日 10:00:00.000 日本");
+        assert_eq!(StackBuf::new().as_str(), "");
+    }
 
     /// 2026-11-23T07:19:45.123456789Z, a Monday.
     const T: Timestamp = Timestamp {
