@@ -71,6 +71,19 @@ impl Recording {
     }
 
     pub(crate) fn set(&mut self, name: &'static str, value: Value<'_>, services: &dyn Services) {
+        // A formatted value (`%method`, `%url`, `display(ip)`) is written once into a stack
+        // buffer and then handled as text: no allocation to read it as an address or a port,
+        // a method recognised for the span's name, and a plain tag copy.
+        if let Value::Debug(d) = value {
+            let mut text = StackText::new();
+            if write!(text, "{d:?}").is_ok() {
+                return self.set_value(name, Value::Str(text.as_str()), services);
+            }
+        }
+        self.set_value(name, value, services)
+    }
+
+    fn set_value(&mut self, name: &'static str, value: Value<'_>, services: &dyn Services) {
         // The HTTP fields are plain tags: skip comparing them with every special name.
         if name.starts_with("http.") {
             return self.tag(name, value);
@@ -104,7 +117,12 @@ impl Recording {
                 }
             }
             "net.peer.port" | "server.port" | "client.port" => {
-                if let Ok(port) = value.text().trim().parse::<u16>() {
+                let port = match value {
+                    Value::U64(n) => u16::try_from(n).ok(),
+                    Value::I64(n) => u16::try_from(n).ok(),
+                    _ => value.text().trim().parse::<u16>().ok(),
+                };
+                if let Some(port) = port {
                     self.remote().port = (port != 0).then_some(port);
                 }
             }
@@ -194,6 +212,40 @@ impl Recording {
         let method = self.method_at.and_then(|at| tags.value_at(at))?;
         let route = self.route_at.and_then(|at| tags.value_at(at));
         Some(rpc_name(kind, method, route, &mut self.name_buf))
+    }
+}
+
+/// Bytes of a formatted field value written on the stack; longer values are formatted
+/// straight into the tag buffer instead.
+const STACK_TEXT: usize = 256;
+
+/// A formatted value on the stack: `write!` fails once it is full.
+pub(crate) struct StackText {
+    buf: [u8; STACK_TEXT],
+    len: usize,
+}
+
+impl StackText {
+    pub(crate) fn new() -> Self {
+        StackText {
+            buf: [0; STACK_TEXT],
+            len: 0,
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Only whole `&str`s are ever copied in, so this never fails.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+    }
+}
+
+impl fmt::Write for StackText {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        let dest = self.buf.get_mut(self.len..end).ok_or(fmt::Error)?;
+        dest.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
     }
 }
 
