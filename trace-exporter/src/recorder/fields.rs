@@ -70,20 +70,19 @@ impl Recording {
             .get_or_insert_with(Endpoint::default)
     }
 
-    pub(crate) fn set(&mut self, name: &'static str, value: Value<'_>, services: &dyn Services) {
-        // A formatted value (`%method`, `%url`, `display(ip)`) is written once into a stack
-        // buffer and then handled as text: no allocation to read it as an address or a port,
-        // a method recognised for the span's name, and a plain tag copy.
-        if let Value::Debug(d) = value {
-            let mut text = StackText::new();
-            if write!(text, "{d:?}").is_ok() {
-                return self.set_value(name, Value::Str(text.as_str()), services);
-            }
+    /// Records a formatted value (`%method`, `%url`, `display(ip)`): written once into a
+    /// stack buffer, then handled as text (no allocation to read it as an address or a port,
+    /// a method recognised for the span's name, a plain tag copy); written straight into the
+    /// tag buffer when longer than the stack buffer.
+    fn set_debug(&mut self, name: &'static str, value: &dyn fmt::Debug, services: &dyn Services) {
+        let mut text = StackText::new();
+        if write!(text, "{value:?}").is_ok() {
+            return self.set(name, Value::Str(text.as_str()), services);
         }
-        self.set_value(name, value, services)
+        self.set(name, Value::Debug(value), services)
     }
 
-    fn set_value(&mut self, name: &'static str, value: Value<'_>, services: &dyn Services) {
+    pub(crate) fn set(&mut self, name: &'static str, value: Value<'_>, services: &dyn Services) {
         // The HTTP fields are plain tags: skip comparing them with every special name.
         if name.starts_with("http.") {
             return self.tag(name, value);
@@ -289,12 +288,10 @@ impl Visit for SpanVisitor<'_> {
     }
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
         let value = DisplayAsDebug(value);
-        self.rec
-            .set(field.name(), Value::Debug(&value), self.services);
+        self.rec.set_debug(field.name(), &value, self.services);
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.rec
-            .set(field.name(), Value::Debug(value), self.services);
+        self.rec.set_debug(field.name(), value, self.services);
     }
 }
 
