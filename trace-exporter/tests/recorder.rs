@@ -484,3 +484,31 @@ fn displayed_fields_read_as_text() {
         assert!(span.remote_endpoint.as_ref().and_then(|e| e.port).is_none());
     }
 }
+
+/// A span's own `service.name` wins over its ancestors'; a span without one takes the
+/// nearest ancestor's; with neither, the layer's default.
+#[test]
+fn service_name_own_else_inherited_else_default() {
+    let sink = MemorySink::new();
+    with_recorder(&sink, || {
+        let ctx = request(Sampling::Sampled);
+        let _g = ctx.enter();
+        tracing::info_span!("gateway", service.name = "gateway").in_scope(|| {
+            tracing::info_span!("call", span.kind = "client").in_scope(|| {
+                tracing::info_span!("order", service.name = %"order")
+                    .in_scope(|| tracing::info_span!("load").in_scope(|| {}));
+            });
+        });
+        tracing::info_span!("alone").in_scope(|| {});
+    });
+    let service = |name: &str| {
+        let spans = sink.spans();
+        let s = spans.iter().find(|s| s.name == name).unwrap();
+        s.service_name().map(str::to_string)
+    };
+    assert_eq!(service("gateway").as_deref(), Some("gateway"));
+    assert_eq!(service("call").as_deref(), Some("gateway"));
+    assert_eq!(service("order").as_deref(), Some("order"));
+    assert_eq!(service("load").as_deref(), Some("order"));
+    assert_eq!(service("alone").as_deref(), Some("shop"));
+}

@@ -39,6 +39,8 @@ pub(crate) struct Recording {
     /// (written when the route is recorded, while its text is at hand: closing the span then
     /// needs no tag lookup).
     pub(crate) name_ready: bool,
+    /// A `service.name` field set the local endpoint (no need to inherit an ancestor's).
+    pub(crate) service_set: bool,
 }
 
 /// A field value as `tracing` hands it over.
@@ -95,6 +97,7 @@ impl Recording {
                 if !text.is_empty() {
                     // Resolved at once from the borrowed text: no copy of the name per span.
                     self.span.local_endpoint = services.endpoint(&bounded(text));
+                    self.service_set = true;
                 }
             }
             "net.peer.name" | "net.peer.ip" | "server.address" | "client.address" => {

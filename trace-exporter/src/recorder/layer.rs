@@ -266,8 +266,9 @@ where
             if meta.target().starts_with(REPORTER_TARGET) {
                 return;
             }
+            // The local endpoint is inherited below unless the span names its service.
             let (mut record, Spare { name_buf, peer_buf }) =
-                new_record(c, meta.name(), self.inherited(&span));
+                new_record(c, meta.name(), Arc::clone(&self.local));
             record.parent_id = c.parent_span_id();
             record.debug = c.sampling() == Sampling::Debug;
             record.shared = c.remote_parent();
@@ -284,6 +285,7 @@ where
                 peer_buf,
                 method_lower: None,
                 name_ready: false,
+                service_set: false,
             }
         };
         attrs.record(&mut SpanVisitor {
@@ -291,6 +293,9 @@ where
             services: self,
         });
         rec.fresh = false;
+        if !rec.service_set {
+            rec.span.local_endpoint = self.inherited(&span);
+        }
         span.extensions_mut().insert(rec);
         self.live.fetch_add(1, Ordering::AcqRel);
     }
