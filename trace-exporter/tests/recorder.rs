@@ -421,3 +421,94 @@ fn recycled_records_carry_nothing_over() {
         assert!(!s.shared);
     }
 }
+
+/// The fields trace-tower and trace-reqwest record with `%` (`Display`): a method, a URL and
+/// a peer address read as text, a port as a number; a value longer than the recorder's stack
+/// buffer still becomes a whole tag.
+#[test]
+fn displayed_fields_read_as_text() {
+    let sink = MemorySink::new();
+    let long = "x".repeat(300);
+    with_recorder(&sink, || {
+        let ctx = request(Sampling::Sampled);
+        let _g = ctx.enter();
+        let ip: std::net::IpAddr = "10.1.2.3".parse().unwrap();
+        let server = tracing::info_span!(
+            "http.server",
+            span.kind = %"server",
+            http.method = %"Post",
+            http.route = %"/order/{id}",
+            net.peer.ip = %ip,
+            net.peer.port = 8080u16,
+            long = %long,
+        );
+        server.in_scope(|| {
+            tracing::info_span!(
+                "http.client",
+                span.kind = "client",
+                http.method = %"GET",
+                http.url = %"http://127.0.0.1:9/user/1",
+                net.peer.name = %"127.0.0.1",
+                net.peer.port = %"9",
+            )
+            .in_scope(|| {});
+        });
+        // Out of range or unreadable ports leave the port unset.
+        tracing::info_span!(
+            "http.client",
+            span.kind = "client",
+            net.peer.port = 70000i64
+        )
+        .in_scope(|| {});
+        tracing::info_span!("http.client", span.kind = "client", net.peer.port = -1i64)
+            .in_scope(|| {});
+    });
+    let spans = sink.spans();
+    assert_eq!(spans.len(), 4, "{spans:?}");
+    let server = spans.iter().find(|s| s.kind == Some(Kind::Server)).unwrap();
+    let client = spans.iter().find(|s| s.tag("http.url").is_some()).unwrap();
+    assert_eq!(server.name, "post /order/{id}");
+    assert_eq!(server.tag("http.method"), Some("Post"));
+    assert_eq!(server.tag("long"), Some(long.as_str()));
+    let remote = server.remote_endpoint.as_ref().unwrap();
+    assert_eq!(remote.ipv4, Some(std::net::Ipv4Addr::new(10, 1, 2, 3)));
+    assert_eq!(remote.port, Some(8080));
+    assert_eq!(client.name, "get");
+    assert_eq!(client.tag("http.url"), Some("http://127.0.0.1:9/user/1"));
+    let remote = client.remote_endpoint.as_ref().unwrap();
+    assert_eq!(remote.ipv4, Some(std::net::Ipv4Addr::LOCALHOST));
+    assert_eq!(remote.port, Some(9));
+    let portless = spans.iter().filter(|s| s.name == "http.client");
+    assert_eq!(portless.clone().count(), 2);
+    for span in portless {
+        assert!(span.remote_endpoint.as_ref().and_then(|e| e.port).is_none());
+    }
+}
+
+/// A span's own `service.name` wins over its ancestors'; a span without one takes the
+/// nearest ancestor's; with neither, the layer's default.
+#[test]
+fn service_name_own_else_inherited_else_default() {
+    let sink = MemorySink::new();
+    with_recorder(&sink, || {
+        let ctx = request(Sampling::Sampled);
+        let _g = ctx.enter();
+        tracing::info_span!("gateway", service.name = "gateway").in_scope(|| {
+            tracing::info_span!("call", span.kind = "client").in_scope(|| {
+                tracing::info_span!("order", service.name = %"order")
+                    .in_scope(|| tracing::info_span!("load").in_scope(|| {}));
+            });
+        });
+        tracing::info_span!("alone").in_scope(|| {});
+    });
+    let service = |name: &str| {
+        let spans = sink.spans();
+        let s = spans.iter().find(|s| s.name == name).unwrap();
+        s.service_name().map(str::to_string)
+    };
+    assert_eq!(service("gateway").as_deref(), Some("gateway"));
+    assert_eq!(service("call").as_deref(), Some("gateway"));
+    assert_eq!(service("order").as_deref(), Some("order"));
+    assert_eq!(service("load").as_deref(), Some("order"));
+    assert_eq!(service("alone").as_deref(), Some("shop"));
+}

@@ -340,3 +340,57 @@ async fn works_when_built_inside_a_tokio_runtime() {
     .unwrap();
     assert_eq!(spans.len(), 1);
 }
+
+/// Per message: `len()`, `spans().len()` and the number of spans in the JSON.
+#[derive(Clone)]
+struct Inspect {
+    needs_spans: bool,
+    seen: Arc<Mutex<Vec<(usize, usize, usize)>>>,
+}
+
+impl Transport for Inspect {
+    fn send(&mut self, message: &Message<'_>, _timeout: Duration) -> Result<(), SendError> {
+        let json: serde_json::Value = serde_json::from_slice(message.json()).unwrap();
+        let in_json = json.as_array().map_or(0, Vec::len);
+        self.seen
+            .lock()
+            .unwrap()
+            .push((message.len(), message.spans().len(), in_json));
+        Ok(())
+    }
+    fn describe(&self) -> String {
+        "inspect".into()
+    }
+    fn needs_spans(&self) -> bool {
+        self.needs_spans
+    }
+}
+
+/// A transport that reads only the JSON gets messages whose records were recycled once
+/// encoded (`spans()` empty) but whose `len()` still counts them; one that reads the records
+/// gets them all.
+#[test]
+fn records_recycled_once_encoded_when_the_transport_reads_only_json() {
+    for needs_spans in [false, true] {
+        let transport = Inspect {
+            needs_spans,
+            seen: Arc::default(),
+        };
+        let opts = ReporterOptions {
+            message_max_bytes: 4 * 1024,
+            ..options()
+        };
+        let reporter = AsyncReporter::new(transport.clone(), opts).unwrap();
+        for i in 0..100 {
+            reporter.report(span(i));
+        }
+        reporter.shutdown(WAIT).unwrap();
+        let seen = transport.seen.lock().unwrap().clone();
+        assert!(seen.len() > 1, "{seen:?}");
+        assert_eq!(seen.iter().map(|m| m.0).sum::<usize>(), 100);
+        for (len, records, in_json) in seen {
+            assert_eq!(len, in_json);
+            assert_eq!(records, if needs_spans { len } else { 0 });
+        }
+    }
+}

@@ -39,6 +39,8 @@ pub(crate) struct Recording {
     /// (written when the route is recorded, while its text is at hand: closing the span then
     /// needs no tag lookup).
     pub(crate) name_ready: bool,
+    /// A `service.name` field set the local endpoint (no need to inherit an ancestor's).
+    pub(crate) service_set: bool,
 }
 
 /// A field value as `tracing` hands it over.
@@ -70,6 +72,18 @@ impl Recording {
             .get_or_insert_with(Endpoint::default)
     }
 
+    /// Records a formatted value (`%method`, `%url`, `display(ip)`): written once into a
+    /// stack buffer, then handled as text (no allocation to read it as an address or a port,
+    /// a method recognised for the span's name, a plain tag copy); written straight into the
+    /// tag buffer when longer than the stack buffer.
+    fn set_debug(&mut self, name: &'static str, value: &dyn fmt::Debug, services: &dyn Services) {
+        let mut text = StackText::new();
+        if write!(text, "{value:?}").is_ok() {
+            return self.set(name, Value::Str(text.as_str()), services);
+        }
+        self.set(name, Value::Debug(value), services)
+    }
+
     pub(crate) fn set(&mut self, name: &'static str, value: Value<'_>, services: &dyn Services) {
         // The HTTP fields are plain tags: skip comparing them with every special name.
         if name.starts_with("http.") {
@@ -83,6 +97,7 @@ impl Recording {
                 if !text.is_empty() {
                     // Resolved at once from the borrowed text: no copy of the name per span.
                     self.span.local_endpoint = services.endpoint(&bounded(text));
+                    self.service_set = true;
                 }
             }
             "net.peer.name" | "net.peer.ip" | "server.address" | "client.address" => {
@@ -104,7 +119,12 @@ impl Recording {
                 }
             }
             "net.peer.port" | "server.port" | "client.port" => {
-                if let Ok(port) = value.text().trim().parse::<u16>() {
+                let port = match value {
+                    Value::U64(n) => u16::try_from(n).ok(),
+                    Value::I64(n) => u16::try_from(n).ok(),
+                    _ => value.text().trim().parse::<u16>().ok(),
+                };
+                if let Some(port) = port {
                     self.remote().port = (port != 0).then_some(port);
                 }
             }
@@ -197,6 +217,40 @@ impl Recording {
     }
 }
 
+/// Bytes of a formatted field value written on the stack; longer values are formatted
+/// straight into the tag buffer instead.
+const STACK_TEXT: usize = 256;
+
+/// A formatted value on the stack: `write!` fails once it is full.
+pub(crate) struct StackText {
+    buf: [u8; STACK_TEXT],
+    len: usize,
+}
+
+impl StackText {
+    pub(crate) fn new() -> Self {
+        StackText {
+            buf: [0; STACK_TEXT],
+            len: 0,
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Only whole `&str`s are ever copied in, so this never fails.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+    }
+}
+
+impl fmt::Write for StackText {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        let dest = self.buf.get_mut(self.len..end).ok_or(fmt::Error)?;
+        dest.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
 /// Cuts a value to [`MAX_TAG_VALUE`] bytes on a character boundary.
 pub(crate) fn bounded(s: &str) -> Cow<'_, str> {
     if s.len() <= MAX_TAG_VALUE {
@@ -237,12 +291,10 @@ impl Visit for SpanVisitor<'_> {
     }
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
         let value = DisplayAsDebug(value);
-        self.rec
-            .set(field.name(), Value::Debug(&value), self.services);
+        self.rec.set_debug(field.name(), &value, self.services);
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.rec
-            .set(field.name(), Value::Debug(value), self.services);
+        self.rec.set_debug(field.name(), value, self.services);
     }
 }
 

@@ -16,10 +16,27 @@ use super::fields::{EventVisitor, Recording, Services, SpanVisitor};
 use crate::reporter::REPORTER_TARGET;
 use crate::{Annotation, Endpoint, Kind, Sink, SpanRecord, Tags};
 
+/// Services looked up by a short scan before the map is used (a process reports a few).
+const FEW_SERVICES: usize = 16;
+
 /// Endpoints shared by the spans of one service.
 #[derive(Default)]
 struct Endpoints {
+    /// The first services seen: a scan of a few short names costs less than hashing one.
+    few: RwLock<Vec<Arc<Endpoint>>>,
+    /// Services beyond the first [`FEW_SERVICES`].
     by_name: RwLock<HashMap<String, Arc<Endpoint>>>,
+}
+
+impl Endpoints {
+    fn find_few(&self, name: &str) -> Option<Arc<Endpoint>> {
+        self.few
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(|e| e.service_name.as_deref() == Some(name))
+            .map(Arc::clone)
+    }
 }
 
 /// Records the `tracing` spans of sampled traces and hands each, when it closes, to a
@@ -107,6 +124,30 @@ impl ZipkinLayer {
         if self.local.service_name.as_deref() == Some(name) {
             return Arc::clone(&self.local);
         }
+        if let Some(e) = self.endpoints.find_few(name) {
+            return e;
+        }
+        let new_endpoint = || {
+            Arc::new(Endpoint {
+                service_name: Some(name.to_string()),
+                ..(*self.local).clone()
+            })
+        };
+        {
+            let mut few = self
+                .endpoints
+                .few
+                .write()
+                .unwrap_or_else(|e| e.into_inner());
+            if let Some(e) = few.iter().find(|e| e.service_name.as_deref() == Some(name)) {
+                return Arc::clone(e);
+            }
+            if few.len() < FEW_SERVICES {
+                let e = new_endpoint();
+                few.push(Arc::clone(&e));
+                return e;
+            }
+        }
         if let Some(e) = self
             .endpoints
             .by_name
@@ -121,12 +162,7 @@ impl ZipkinLayer {
             .by_name
             .write()
             .unwrap_or_else(|e| e.into_inner());
-        let endpoint = map.entry(name.to_string()).or_insert_with(|| {
-            Arc::new(Endpoint {
-                service_name: Some(name.to_string()),
-                ..(*self.local).clone()
-            })
-        });
+        let endpoint = map.entry(name.to_string()).or_insert_with(new_endpoint);
         Arc::clone(endpoint)
     }
 
@@ -230,8 +266,9 @@ where
             if meta.target().starts_with(REPORTER_TARGET) {
                 return;
             }
+            // The local endpoint is inherited below unless the span names its service.
             let (mut record, Spare { name_buf, peer_buf }) =
-                new_record(c, meta.name(), self.inherited(&span));
+                new_record(c, meta.name(), Arc::clone(&self.local));
             record.parent_id = c.parent_span_id();
             record.debug = c.sampling() == Sampling::Debug;
             record.shared = c.remote_parent();
@@ -248,6 +285,7 @@ where
                 peer_buf,
                 method_lower: None,
                 name_ready: false,
+                service_set: false,
             }
         };
         attrs.record(&mut SpanVisitor {
@@ -255,6 +293,9 @@ where
             services: self,
         });
         rec.fresh = false;
+        if !rec.service_set {
+            rec.span.local_endpoint = self.inherited(&span);
+        }
         span.extensions_mut().insert(rec);
         self.live.fetch_add(1, Ordering::AcqRel);
     }
@@ -276,6 +317,11 @@ where
 
     fn on_event(&self, event: &Event<'_>, ctx: LayerContext<'_, S>) {
         if self.live.load(Ordering::Acquire) == 0 {
+            return;
+        }
+        // A contextual event belongs to the entered span, whose context `ContextLayer` made
+        // current: an unsampled current context settles it without looking the span up.
+        if event.is_contextual() && !Context::with_current(|c| c.is_some_and(Context::is_sampled)) {
             return;
         }
         let Some(span) = ctx.event_span(event) else {

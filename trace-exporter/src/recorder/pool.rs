@@ -16,12 +16,31 @@ use std::sync::Mutex;
 
 use crate::SpanRecord;
 
-/// Buffers kept at most.
-const MAX_BUFFERS: usize = 4096;
+/// Buffers kept at most, per size class.
+const MAX_BUFFERS: [usize; CLASSES] = [2048, 2048, 1024];
 /// Larger buffers are freed rather than kept.
 const MAX_CAPACITY: usize = 4096;
 
-static POOL: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+/// Size classes by capacity: names (under 128 bytes), event texts (128 to 511), tag buffers
+/// (512 and up). A request is served from its own class or a larger one, so a tag buffer
+/// is never a name's buffer grown (a reallocation costs more than a new buffer).
+const CLASSES: usize = 3;
+const CLASS_FLOOR: [usize; CLASSES] = [0, 128, 512];
+
+#[allow(
+    clippy::declare_interior_mutable_const,
+    reason = "only used to initialise the static array"
+)]
+const EMPTY: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+static POOL: [Mutex<Vec<Vec<u8>>>; CLASSES] = [EMPTY; CLASSES];
+
+/// The class a buffer of `capacity` bytes is kept in.
+fn class_of(capacity: usize) -> usize {
+    CLASS_FLOOR
+        .iter()
+        .rposition(|&f| capacity >= f)
+        .unwrap_or(0)
+}
 
 /// Span records kept at most (each with its buffers, a few hundred bytes).
 const MAX_RECORDS: usize = 2048;
@@ -90,12 +109,14 @@ pub(crate) fn take_string(capacity: usize) -> String {
 
 /// An empty buffer with at least `capacity` bytes, recycled when one is at hand.
 pub(crate) fn take(capacity: usize) -> Vec<u8> {
-    if let Ok(mut pool) = POOL.try_lock() {
-        if let Some(mut buf) = pool.pop() {
-            drop(pool);
-            buf.clear();
-            buf.reserve(capacity);
-            return buf;
+    for pool in &POOL[class_of(capacity)..] {
+        if let Ok(mut pool) = pool.try_lock() {
+            if let Some(mut buf) = pool.pop() {
+                drop(pool);
+                buf.clear();
+                buf.reserve(capacity);
+                return buf;
+            }
         }
     }
     Vec::with_capacity(capacity)
@@ -103,15 +124,16 @@ pub(crate) fn take(capacity: usize) -> Vec<u8> {
 
 /// Keeps `buffers` for reuse (as many as fit; the rest are freed).
 pub(crate) fn give_back(buffers: impl Iterator<Item = Vec<u8>>) {
-    let Ok(mut pool) = POOL.try_lock() else {
-        return;
-    };
+    let mut pools = POOL.each_ref().map(|p| p.try_lock().ok());
     for buf in buffers {
-        if pool.len() >= MAX_BUFFERS {
-            break;
+        if buf.capacity() == 0 || buf.capacity() > MAX_CAPACITY {
+            continue;
         }
-        if buf.capacity() > 0 && buf.capacity() <= MAX_CAPACITY {
-            pool.push(buf);
+        let class = class_of(buf.capacity());
+        if let Some(pool) = &mut pools[class] {
+            if pool.len() < MAX_BUFFERS[class] {
+                pool.push(buf);
+            }
         }
     }
 }
@@ -147,6 +169,19 @@ mod tests {
                 assert_eq!(e.service_name.as_deref(), Some(""));
             }
         }
+    }
+
+    #[test]
+    fn size_classes() {
+        assert_eq!(class_of(1), 0);
+        assert_eq!(class_of(127), 0);
+        assert_eq!(class_of(128), 1);
+        assert_eq!(class_of(511), 1);
+        assert_eq!(class_of(512), 2);
+        assert_eq!(class_of(MAX_CAPACITY), 2);
+        // A request for 512 bytes never gets a smaller buffer grown.
+        give_back(std::iter::once(Vec::with_capacity(16)));
+        assert!(take(512).capacity() >= 512);
     }
 
     #[test]

@@ -131,6 +131,7 @@ impl AsyncReporter {
     pub fn new(transport: impl Transport, options: ReporterOptions) -> Result<Self, ConfigError> {
         options.validate()?;
         let description = transport.describe();
+        let keep_spans = transport.needs_spans();
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
             wake: Condvar::new(),
@@ -147,7 +148,7 @@ impl AsyncReporter {
             options.clone(),
             free_tx,
         );
-        let sender = Sender::new(Arc::clone(&shared), options, jobs_tx, free_rx);
+        let sender = Sender::new(Arc::clone(&shared), options, jobs_tx, free_rx, keep_spans);
         let spawn_error = |e: std::io::Error| {
             ConfigError::new("reporter thread", format!("cannot start it: {e}"))
         };

@@ -225,6 +225,10 @@ impl Transport for ZipkinHttp {
     fn describe(&self) -> String {
         format!("zipkin {}", self.endpoint)
     }
+
+    fn needs_spans(&self) -> bool {
+        false
+    }
 }
 
 impl std::fmt::Debug for ZipkinHttp {

@@ -23,6 +23,9 @@ pub(crate) struct Job {
         reason = "spans travel boxed: the recorder fills a box once and it moves by pointer from queue to transport to the pool"
     )]
     pub(crate) batch: Vec<Box<SpanRecord>>,
+    /// The spans in the message (`batch` is empty when the transport does not read them:
+    /// the encoder recycled them).
+    pub(crate) count: usize,
 }
 
 pub(crate) struct Io {
@@ -79,7 +82,7 @@ impl Io {
             held: 0,
         };
         while let Ok(mut job) = jobs.recv() {
-            let n = job.batch.len() as u64;
+            let n = job.count as u64;
             guard.held = n;
             let counters = &shared.counters;
             Counters::add(&counters.messages, 1);
@@ -103,7 +106,7 @@ impl Io {
     fn deliver(&mut self, job: &Job, spans: u64) -> bool {
         let start = Instant::now();
         let mut backoff = self.options.initial_backoff;
-        let message = Message::new(&job.body, &job.batch);
+        let message = Message::encoded(&job.body, &job.batch, job.count);
         loop {
             let (closing, abandoned) = {
                 let st = self.shared.lock();

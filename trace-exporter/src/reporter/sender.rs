@@ -33,7 +33,18 @@ pub(crate) struct Sender {
         reason = "spans travel boxed: the recorder fills a box once and it moves by pointer from queue to transport to the pool"
     )]
     batch: Vec<Box<SpanRecord>>,
-    /// The JSON list of `batch`, without its closing bracket.
+    /// The spans in the message being built (in `batch`, or recycled already).
+    batch_len: usize,
+    /// Whether the transport reads the records: if not, each goes back to the recorder's
+    /// pool once encoded (through `spent`, one pool lock per chunk), so the request threads
+    /// record into recycled records instead of waiting for the message to be sent.
+    keep_spans: bool,
+    #[allow(
+        clippy::vec_box,
+        reason = "spans travel boxed: the recorder fills a box once and it moves by pointer from queue to transport to the pool"
+    )]
+    spent: Vec<Box<SpanRecord>>,
+    /// The JSON list of the message's spans, without its closing bracket.
     body: Vec<u8>,
     batch_started: Option<Instant>,
     /// The encoding of the last local endpoint.
@@ -84,6 +95,7 @@ impl Sender {
         options: ReporterOptions,
         jobs: SyncSender<Job>,
         free: Receiver<Job>,
+        keep_spans: bool,
     ) -> Self {
         Sender {
             failures: WarnLimiter::new(options.warn_interval),
@@ -93,6 +105,9 @@ impl Sender {
             jobs,
             free,
             batch: Vec::new(),
+            batch_len: 0,
+            keep_spans,
+            spent: Vec::new(),
             body: vec![b'['],
             batch_started: None,
             endpoints: Default::default(),
@@ -116,15 +131,18 @@ impl Sender {
             }
             // Emptied, kept for the next `take`.
             self.chunk = chunk;
+            if !self.spent.is_empty() {
+                crate::recorder::pool::give_back_records(&mut self.spent);
+            }
             self.count_span_bytes();
             let due = self
                 .batch_started
                 .is_some_and(|t| t.elapsed() >= self.options.flush_interval);
-            if drained && (urgent || due) && !self.batch.is_empty() {
+            if drained && (urgent || due) && self.batch_len > 0 {
                 self.send_batch(&mut guard);
             }
             self.warn_drops();
-            if closing && drained && self.batch.is_empty() {
+            if closing && drained && self.batch_len == 0 {
                 break;
             }
         }
@@ -189,7 +207,7 @@ impl Sender {
     fn add(&mut self, span: Box<SpanRecord>, guard: &mut FinishGuard<'_>) {
         let max = self.options.message_max_bytes;
         let mark = self.body.len();
-        let separator = usize::from(!self.batch.is_empty());
+        let separator = usize::from(self.batch_len > 0);
         if separator == 1 {
             self.body.push(b',');
         }
@@ -218,10 +236,15 @@ impl Sender {
             self.send_batch(guard);
             crate::encode::encode_span_cached(&span, &mut self.body, &mut self.endpoints);
         }
-        if self.batch.is_empty() {
+        if self.batch_len == 0 {
             self.batch_started = Some(Instant::now());
         }
-        self.batch.push(span);
+        self.batch_len += 1;
+        if self.keep_spans {
+            self.batch.push(span);
+        } else {
+            self.spent.push(span);
+        }
     }
 
     /// Adds the encoded bytes counted so far to the `span_bytes` counter.
@@ -237,7 +260,7 @@ impl Sender {
         // Counted before the message can be sent: a `flush` then sees its bytes.
         self.count_span_bytes();
         self.body.push(b']');
-        let n = self.batch.len() as u64;
+        let n = self.batch_len as u64;
         let (mut body, batch) = match self.free.try_recv() {
             Ok(job) => (job.body, job.batch),
             Err(_) => (
@@ -250,6 +273,7 @@ impl Sender {
         let job = Job {
             body: std::mem::replace(&mut self.body, body),
             batch: std::mem::replace(&mut self.batch, batch),
+            count: std::mem::take(&mut self.batch_len),
         };
         self.batch_started = None;
         // From here the delivery thread accounts for these spans.

@@ -73,6 +73,7 @@ impl std::error::Error for SendError {}
 pub struct Message<'a> {
     json: &'a [u8],
     spans: &'a [Box<SpanRecord>],
+    count: usize,
 }
 
 impl<'a> Message<'a> {
@@ -83,7 +84,17 @@ impl<'a> Message<'a> {
     /// let _m = trace_exporter::Message::new(b"[]", &[]);
     /// ```
     pub fn new(json: &'a [u8], spans: &'a [Box<SpanRecord>]) -> Self {
-        Message { json, spans }
+        Message {
+            json,
+            spans,
+            count: spans.len(),
+        }
+    }
+
+    /// A message of `count` spans whose records were already recycled (`spans` empty) for
+    /// a transport that reads only the JSON ([`Transport::needs_spans`]).
+    pub(crate) fn encoded(json: &'a [u8], spans: &'a [Box<SpanRecord>], count: usize) -> Self {
+        Message { json, spans, count }
     }
 
     /// The Zipkin v2 JSON list of the spans (what `POST /api/v2/spans` takes).
@@ -110,7 +121,7 @@ impl<'a> Message<'a> {
     /// assert!(trace_exporter::Message::new(b"[]", &[]).is_empty());
     /// ```
     pub fn len(&self) -> usize {
-        self.spans.len()
+        self.count
     }
 
     /// True when the message holds no span.
@@ -119,7 +130,7 @@ impl<'a> Message<'a> {
     /// assert!(trace_exporter::Message::new(b"[]", &[]).is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.spans.is_empty()
+        self.count == 0
     }
 }
 
@@ -152,4 +163,27 @@ pub trait Transport: Send + 'static {
 
     /// Where the spans go, for warnings (`zipkin http://127.0.0.1:9411/api/v2/spans`).
     fn describe(&self) -> String;
+
+    /// Whether [`Transport::send`] reads the span records ([`Message::spans`]); `true` unless
+    /// overridden. A transport that sends only [`Message::json`] returns `false`: the reporter
+    /// then recycles each record as soon as it is encoded (the next spans are recorded into
+    /// them instead of new allocations), and `spans()` is empty (`len()` still counts them).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use trace_exporter::{Message, SendError, Transport};
+    /// struct JsonOnly;
+    /// impl Transport for JsonOnly {
+    ///     fn send(&mut self, m: &Message<'_>, _: Duration) -> Result<(), SendError> {
+    ///         assert!(m.json().starts_with(b"["));
+    ///         Ok(())
+    ///     }
+    ///     fn describe(&self) -> String { "json only".into() }
+    ///     fn needs_spans(&self) -> bool { false }
+    /// }
+    /// assert!(!JsonOnly.needs_spans());
+    /// ```
+    fn needs_spans(&self) -> bool {
+        true
+    }
 }

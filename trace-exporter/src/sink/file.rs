@@ -93,6 +93,10 @@ impl Transport for FileTransport {
     fn describe(&self) -> String {
         format!("file {}", self.path.display())
     }
+
+    fn needs_spans(&self) -> bool {
+        false
+    }
 }
 
 impl std::fmt::Debug for FileTransport {
