@@ -120,20 +120,17 @@ where
             received: received.cloned(),
             name: name.clone(),
         });
-        let _ctx_guard = ctx.enter();
         let span = if self.config.unsampled_spans || ctx.is_sampled() {
-            server_span(&req, &self.config, &ctx)
+            // Created inside the context, which the span adopts (it has a `span.kind` field).
+            ctx.scope(|| server_span(&req, &self.config, &ctx))
         } else {
             tracing::Span::none()
         };
-        // Entered so that work done synchronously inside `call` (routing, extractors that
-        // run eagerly) is inside the span and the context too.
-        let inner = {
-            let _span_guard = span.enter();
-            self.inner.call(req)
-        };
-        // The guard holds its own clone; this one moves into the future.
-        ResponseFuture::new(inner, ctx, span, echo, self.config.client_errors)
+        // Work done synchronously inside `call` (routing, extractors that run eagerly) runs
+        // inside the span and the context too; MDC changes it makes are kept for the future.
+        let mut context = Some(ctx);
+        let inner = trace_context::scope_in_span(&span, &mut context, || self.inner.call(req));
+        ResponseFuture::new(inner, context, span, echo, self.config.client_errors)
     }
 }
 
