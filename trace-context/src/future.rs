@@ -32,6 +32,7 @@ pub struct WithContextFuture<F> {
 pub(crate) struct Swap<'a>(&'a mut Option<Context>);
 
 impl<'a> Swap<'a> {
+    #[inline]
     pub(crate) fn new(slot: &'a mut Option<Context>) -> Self {
         current::swap(slot);
         Swap(slot)
@@ -39,6 +40,7 @@ impl<'a> Swap<'a> {
 }
 
 impl Drop for Swap<'_> {
+    #[inline]
     fn drop(&mut self) {
         current::swap(self.0);
     }

@@ -42,8 +42,8 @@ thread_local! {
     /// The spans with a context entered on this thread, innermost last.
     static ENTERED: RefCell<Vec<Entered>> = const { RefCell::new(Vec::new()) };
     /// The span about to be entered by [`crate::scope_in_span`], which has installed the
-    /// context itself.
-    static PREINSTALLED: Cell<Option<Id>> = const { Cell::new(None) };
+    /// context itself (its id as a number; 0: none, span ids are never 0).
+    static PREINSTALLED: Cell<u64> = const { Cell::new(0) };
 }
 
 /// Gives a snapshot just replaced in the extension of span `id` to the innermost entry of that
@@ -106,8 +106,9 @@ impl ContextLayer {
 
 /// Marks the next enter of span `id` on this thread as made with its context current already
 /// (see [`crate::scope_in_span`]): that enter needs no span lookup and no swap.
-pub(crate) fn preinstall(id: Option<Id>) {
-    let _ = PREINSTALLED.try_with(|p| p.set(id));
+#[inline]
+pub(crate) fn preinstall(id: Option<&Id>) {
+    let _ = PREINSTALLED.try_with(|p| p.set(id.map_or(0, Id::into_u64)));
 }
 
 impl<S> Layer<S> for ContextLayer
@@ -132,8 +133,8 @@ where
     }
 
     fn on_enter(&self, id: &Id, ctx: LayerContext<'_, S>) {
-        let preinstalled = PREINSTALLED.try_with(Cell::take).ok().flatten();
-        if preinstalled.as_ref() == Some(id) {
+        // Only read: the caller clears it right after the enter, whoever took it.
+        if PREINSTALLED.try_with(Cell::get) == Ok(id.into_u64()) {
             // The caller made the span's context current itself: only mark the enter, so that
             // the matching exit leaves the context alone.
             ENTERED.with(|s| {

@@ -44,6 +44,7 @@ use crate::{layer, Context};
 ///     assert_eq!(request.field("orderId"), None);
 /// });
 /// ```
+#[inline]
 pub fn scope_in_span<R>(span: &Span, context: &mut Option<Context>, f: impl FnOnce() -> R) -> R {
     // Dropped in reverse order: the span is exited first, then the context restored.
     let _swap = Swap::new(context);
@@ -51,13 +52,62 @@ pub fn scope_in_span<R>(span: &Span, context: &mut Option<Context>, f: impl FnOn
     f()
 }
 
+/// Opens a span inside `context` and runs `f` with that span entered and `context` current:
+/// [`scope_in_span`] for a span made on the spot, with the context swapped in once for both.
+/// `input` is lent to `make_span` and then given to `f` (a request: the span reads it, the
+/// service consumes it). Returns the span (exited) and what `f` returned.
+///
+/// `make_span` runs with `context` current, so [`ContextLayer`](crate::ContextLayer) gives the
+/// span `context` itself when the span has a `span.kind` field (trace-tower's server span),
+/// or a child of it otherwise. Keep the span and `context` together afterwards, and poll
+/// through [`scope_in_span`] with both.
+///
+/// ```
+/// use tracing_subscriber::layer::SubscriberExt;
+/// use trace_context::{mdc, Context, ContextLayer};
+///
+/// let subscriber = tracing_subscriber::registry().with(ContextLayer::new());
+/// tracing::subscriber::with_default(subscriber, || {
+///     let request = Context::new_root();
+///     let mut context = Some(request.clone());
+///     let (span, seen) = trace_context::open_span_in(
+///         &mut context,
+///         "/orders",
+///         |path| tracing::info_span!("http.server", span.kind = "server", http.path = *path),
+///         |path| {
+///             assert!(mdc::put("route", path));
+///             trace_context::current_trace_id()
+///         },
+///     );
+///     assert_eq!(seen, Some(request.trace_id()));
+///     assert!(!span.is_disabled());
+///     assert_eq!(context.unwrap().field("route"), Some("/orders"));
+/// });
+/// ```
+#[inline]
+pub fn open_span_in<T, R>(
+    context: &mut Option<Context>,
+    input: T,
+    make_span: impl FnOnce(&T) -> Span,
+    f: impl FnOnce(T) -> R,
+) -> (Span, R) {
+    let _swap = Swap::new(context);
+    let span = make_span(&input);
+    let out = {
+        let _entered = enter_preinstalled(&span);
+        f(input)
+    };
+    (span, out)
+}
+
 /// Enters `span`, telling `ContextLayer` that its context is current already.
+#[inline]
 fn enter_preinstalled(span: &Span) -> Entered<'_> {
     let Some(id) = span.id() else {
         // A disabled span: no subscriber sees the enter.
         return span.enter();
     };
-    layer::preinstall(Some(id));
+    layer::preinstall(Some(&id));
     let entered = span.enter();
     // Cleared whether or not a `ContextLayer` took it (the span's subscriber may have none).
     layer::preinstall(None);

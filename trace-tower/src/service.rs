@@ -120,16 +120,26 @@ where
             received: received.cloned(),
             name: name.clone(),
         });
-        let span = if self.config.unsampled_spans || ctx.is_sampled() {
-            // Created inside the context, which the span adopts (it has a `span.kind` field).
-            ctx.scope(|| server_span(&req, &self.config, &ctx))
-        } else {
-            tracing::Span::none()
-        };
-        // Work done synchronously inside `call` (routing, extractors that run eagerly) runs
-        // inside the span and the context too; MDC changes it makes are kept for the future.
+        let open = self.config.unsampled_spans || ctx.is_sampled();
         let mut context = Some(ctx);
-        let inner = trace_context::scope_in_span(&span, &mut context, || self.inner.call(req));
+        // The span is created inside the request's context, which it adopts (it has a
+        // `span.kind` field). Work done synchronously inside `call` (routing, extractors that
+        // run eagerly) runs inside the span and the context; MDC changes it makes are kept for
+        // the future.
+        let config = &*self.config;
+        let inner_svc = &mut self.inner;
+        let (span, inner) = trace_context::open_span_in(
+            &mut context,
+            req,
+            |req| {
+                if open {
+                    Context::with_current(|c| server_span(req, config, c))
+                } else {
+                    tracing::Span::none()
+                }
+            },
+            |req| inner_svc.call(req),
+        );
         ResponseFuture::new(inner, context, span, echo, self.config.client_errors)
     }
 }
