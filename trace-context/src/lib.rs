@@ -59,7 +59,7 @@ pub use propagate::{spawn, spawn_blocking};
 pub use propagate::{wrap, wrap_fn};
 pub use sampling::{decide, global_sampler, set_global_sampler, FollowUpstream, Sampler, Sampling};
 #[cfg(feature = "tracing")]
-pub use span_scope::{open_span_in, scope_in_span};
+pub use span_scope::{scope_in_span, SpanScope};
 
 /// The current trace id, if a context is current: a few nanoseconds, no lock, no allocation.
 ///

@@ -1,6 +1,8 @@
 //! Code run inside a `tracing` span and a context at once, with one context swap.
 
-use tracing::span::Entered;
+use std::fmt;
+
+use tracing::span::{Entered, EnteredSpan};
 use tracing::Span;
 
 use crate::future::Swap;
@@ -52,52 +54,99 @@ pub fn scope_in_span<R>(span: &Span, context: &mut Option<Context>, f: impl FnOn
     f()
 }
 
-/// Opens a span inside `context` and runs `f` with that span entered and `context` current:
-/// [`scope_in_span`] for a span made on the spot, with the context swapped in once for both.
-/// `input` is lent to `make_span` and then given to `f` (a request: the span reads it, the
-/// service consumes it). Returns the span (exited) and what `f` returned.
+/// A span opened inside a context and entered, with that context current: [`scope_in_span`]
+/// for a span made on the spot, the context swapped in once for both. Until [`close`] (or
+/// drop), code runs inside the span and the context; closing exits the span, restores the
+/// previous context and gives the span back, and MDC changes made meanwhile are kept in the
+/// context.
 ///
-/// `make_span` runs with `context` current, so [`ContextLayer`](crate::ContextLayer) gives the
-/// span `context` itself when the span has a `span.kind` field (trace-tower's server span),
-/// or a child of it otherwise. Keep the span and `context` together afterwards, and poll
-/// through [`scope_in_span`] with both.
+/// `make_span` runs with the context current, so [`ContextLayer`](crate::ContextLayer) gives
+/// the span that context itself when the span has a `span.kind` field (trace-tower's server
+/// span), or a child of it otherwise. Keep the span and the context together afterwards and
+/// poll through [`scope_in_span`] with both.
+///
+/// [`close`]: SpanScope::close
 ///
 /// ```
 /// use tracing_subscriber::layer::SubscriberExt;
-/// use trace_context::{mdc, Context, ContextLayer};
+/// use trace_context::{mdc, Context, ContextLayer, SpanScope};
 ///
 /// let subscriber = tracing_subscriber::registry().with(ContextLayer::new());
 /// tracing::subscriber::with_default(subscriber, || {
 ///     let request = Context::new_root();
 ///     let mut context = Some(request.clone());
-///     let (span, seen) = trace_context::open_span_in(
-///         &mut context,
-///         "/orders",
-///         |path| tracing::info_span!("http.server", span.kind = "server", http.path = *path),
-///         |path| {
-///             assert!(mdc::put("route", path));
-///             trace_context::current_trace_id()
-///         },
-///     );
-///     assert_eq!(seen, Some(request.trace_id()));
+///     let scope = SpanScope::open(&mut context, || {
+///         tracing::info_span!("http.server", span.kind = "server")
+///     });
+///     assert_eq!(trace_context::current_trace_id(), Some(request.trace_id()));
+///     assert!(mdc::put("route", "/orders"));
+///     let span = scope.close();
+///     assert!(Context::current().is_none());
 ///     assert!(!span.is_disabled());
 ///     assert_eq!(context.unwrap().field("route"), Some("/orders"));
 /// });
 /// ```
+#[must_use = "the span is entered and the context current only while the scope lives"]
+pub struct SpanScope<'a> {
+    // Fields drop in order: the span is exited before the context is restored.
+    entered: Option<EnteredSpan>,
+    _swap: Swap<'a>,
+}
+
+impl<'a> SpanScope<'a> {
+    /// Makes `context` current, opens the span `make_span` returns and enters it.
+    ///
+    /// ```
+    /// let mut context = Some(trace_context::Context::new_root());
+    /// let scope = trace_context::SpanScope::open(&mut context, || tracing::info_span!("work"));
+    /// assert!(trace_context::current_trace_id().is_some());
+    /// drop(scope);
+    /// assert!(trace_context::current_trace_id().is_none());
+    /// ```
+    #[inline]
+    pub fn open(context: &'a mut Option<Context>, make_span: impl FnOnce() -> Span) -> Self {
+        let swap = Swap::new(context);
+        let span = make_span();
+        SpanScope {
+            entered: Some(enter_preinstalled_owned(span)),
+            _swap: swap,
+        }
+    }
+
+    /// Exits the span, restores the previous context and returns the span.
+    ///
+    /// ```
+    /// let mut context = Some(trace_context::Context::new_root());
+    /// let span = trace_context::SpanScope::open(&mut context, tracing::Span::none).close();
+    /// assert!(span.is_disabled());
+    /// assert!(trace_context::current_trace_id().is_none());
+    /// ```
+    #[inline]
+    pub fn close(mut self) -> Span {
+        self.entered
+            .take()
+            .map_or_else(Span::none, EnteredSpan::exit)
+    }
+}
+
+impl fmt::Debug for SpanScope<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SpanScope")
+            .field("span", &self.entered)
+            .finish_non_exhaustive()
+    }
+}
+
+/// [`enter_preinstalled`] for a span given by value.
 #[inline]
-pub fn open_span_in<T, R>(
-    context: &mut Option<Context>,
-    input: T,
-    make_span: impl FnOnce(&T) -> Span,
-    f: impl FnOnce(T) -> R,
-) -> (Span, R) {
-    let _swap = Swap::new(context);
-    let span = make_span(&input);
-    let out = {
-        let _entered = enter_preinstalled(&span);
-        f(input)
+fn enter_preinstalled_owned(span: Span) -> EnteredSpan {
+    let Some(id) = span.id() else {
+        return span.entered();
     };
-    (span, out)
+    layer::preinstall(Some(&id));
+    let entered = span.entered();
+    layer::preinstall(None);
+    entered
 }
 
 /// Enters `span`, telling `ContextLayer` that its context is current already.

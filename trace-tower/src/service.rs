@@ -121,25 +121,23 @@ where
             name: name.clone(),
         });
         let open = self.config.unsampled_spans || ctx.is_sampled();
-        let mut context = Some(ctx);
         // The span is created inside the request's context, which it adopts (it has a
         // `span.kind` field). Work done synchronously inside `call` (routing, extractors that
         // run eagerly) runs inside the span and the context; MDC changes it makes are kept for
-        // the future.
+        // the future. (A second handle on the context: the span's fields read it while the
+        // first one is current.)
+        let mut context = Some(ctx.clone());
         let config = &*self.config;
-        let inner_svc = &mut self.inner;
-        let (span, inner) = trace_context::open_span_in(
-            &mut context,
-            req,
-            |req| {
-                if open {
-                    Context::with_current(|c| server_span(req, config, c))
-                } else {
-                    tracing::Span::none()
-                }
-            },
-            |req| inner_svc.call(req),
-        );
+        let scope = trace_context::SpanScope::open(&mut context, || {
+            if open {
+                server_span(&req, config, &ctx)
+            } else {
+                tracing::Span::none()
+            }
+        });
+        let inner = self.inner.call(req);
+        let span = scope.close();
+        drop(ctx);
         ResponseFuture::new(inner, context, span, echo, self.config.client_errors)
     }
 }

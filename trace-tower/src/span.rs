@@ -21,8 +21,8 @@ const MAX_ERROR_TEXT: usize = 512;
 
 /// Opens the server span. Called while the request's context is current, so that
 /// `trace_context::ContextLayer` adopts that context for it (the span has a `span.kind`
-/// field); `ctx` is that context (read in place, while it is current).
-pub(crate) fn server_span<B>(req: &Request<B>, config: &Config, ctx: Option<&Context>) -> Span {
+/// field); `ctx` is that context.
+pub(crate) fn server_span<B>(req: &Request<B>, config: &Config, ctx: &Context) -> Span {
     // Everything known now is given at creation: recording fields one by one afterwards makes
     // formatting layers re-render the span each time. The values are only computed when the
     // span is enabled.
@@ -35,7 +35,7 @@ pub(crate) fn server_span<B>(req: &Request<B>, config: &Config, ctx: Option<&Con
         http.route = framework::route(req),
         http.status_code = Empty,
         error = Empty,
-        app.trace_id = ctx.and_then(|c| c.app_trace_id()).map(|a| a.as_str()),
+        app.trace_id = ctx.app_trace_id().map(|a| a.as_str()),
         net.peer.ip = framework::peer(req).map(|p| tracing::field::display(p.ip())),
         net.peer.port = framework::peer(req).map(|p| p.port()),
     )
