@@ -104,11 +104,18 @@ impl ContextLayer {
     }
 }
 
-/// Marks the next enter of span `id` on this thread as made with its context current already
-/// (see [`crate::scope_in_span`]): that enter needs no span lookup and no swap.
+/// Marks the next enter or exit of span `id` on this thread as made with its context current
+/// already (see [`crate::scope_in_span`]): the enter needs no span lookup and no swap, and
+/// neither leaves anything on the thread's stack.
 #[inline]
 pub(crate) fn preinstall(id: Option<&Id>) {
     let _ = PREINSTALLED.try_with(|p| p.set(id.map_or(0, Id::into_u64)));
+}
+
+/// True when [`crate::scope_in_span`] announced this enter or exit of span `id`.
+#[inline]
+fn is_preinstalled(id: &Id) -> bool {
+    PREINSTALLED.try_with(Cell::get) == Ok(id.into_u64())
 }
 
 impl<S> Layer<S> for ContextLayer
@@ -133,16 +140,10 @@ where
     }
 
     fn on_enter(&self, id: &Id, ctx: LayerContext<'_, S>) {
-        // Only read: the caller clears it right after the enter, whoever took it.
-        if PREINSTALLED.try_with(Cell::get) == Ok(id.into_u64()) {
-            // The caller made the span's context current itself: only mark the enter, so that
-            // the matching exit leaves the context alone.
-            ENTERED.with(|s| {
-                s.borrow_mut().push(Entered {
-                    id: id.clone(),
-                    swapped: None,
-                })
-            });
+        // The caller made the span's context current itself and told so: nothing to install,
+        // and nothing to record for the exit (which it announces the same way). Only read:
+        // the caller clears the notice right after, whoever read it.
+        if is_preinstalled(id) {
             return;
         }
         let Some(own) = ctx
@@ -168,6 +169,9 @@ where
     }
 
     fn on_exit(&self, id: &Id, ctx: LayerContext<'_, S>) {
+        if is_preinstalled(id) {
+            return;
+        }
         let entry = ENTERED.with(|s| {
             let mut stack = s.borrow_mut();
             // Spans exit in the reverse order of their enters, so this is the last entry.

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use tracing::span::{Entered, EnteredSpan};
+use tracing::span::{Entered, EnteredSpan, Id};
 use tracing::Span;
 
 use crate::future::Swap;
@@ -50,8 +50,49 @@ use crate::{layer, Context};
 pub fn scope_in_span<R>(span: &Span, context: &mut Option<Context>, f: impl FnOnce() -> R) -> R {
     // Dropped in reverse order: the span is exited first, then the context restored.
     let _swap = Swap::new(context);
-    let _entered = enter_preinstalled(span);
+    let _entered = Announced::enter(span);
     f()
+}
+
+/// A span entered by [`scope_in_span`]: `ContextLayer` is told on the enter and on the exit
+/// (also when the exit happens while unwinding).
+struct Announced<'a> {
+    id: Option<Id>,
+    entered: Option<Entered<'a>>,
+}
+
+impl<'a> Announced<'a> {
+    #[inline]
+    fn enter(span: &'a Span) -> Self {
+        let id = span.id();
+        let entered = announced(id.as_ref(), || span.enter());
+        Announced {
+            id,
+            entered: Some(entered),
+        }
+    }
+}
+
+impl Drop for Announced<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        let entered = self.entered.take();
+        announced(self.id.as_ref(), || drop(entered));
+    }
+}
+
+/// Runs `f` (one enter or exit of span `id`) with `ContextLayer` told that the span's context is
+/// current already; the notice is cleared afterwards whether or not a layer read it (the span's
+/// subscriber may have none). A disabled span (`id` is `None`) reaches no subscriber.
+#[inline]
+fn announced<R>(id: Option<&Id>, f: impl FnOnce() -> R) -> R {
+    if id.is_none() {
+        return f();
+    }
+    layer::preinstall(id);
+    let out = f();
+    layer::preinstall(None);
+    out
 }
 
 /// A span opened inside a context and entered, with that context current: [`scope_in_span`]
@@ -88,7 +129,7 @@ pub fn scope_in_span<R>(span: &Span, context: &mut Option<Context>, f: impl FnOn
 /// ```
 #[must_use = "the span is entered and the context current only while the scope lives"]
 pub struct SpanScope<'a> {
-    // Fields drop in order: the span is exited before the context is restored.
+    id: Option<Id>,
     entered: Option<EnteredSpan>,
     _swap: Swap<'a>,
 }
@@ -107,8 +148,11 @@ impl<'a> SpanScope<'a> {
     pub fn open(context: &'a mut Option<Context>, make_span: impl FnOnce() -> Span) -> Self {
         let swap = Swap::new(context);
         let span = make_span();
+        let id = span.id();
+        let entered = announced(id.as_ref(), || span.entered());
         SpanScope {
-            entered: Some(enter_preinstalled_owned(span)),
+            id,
+            entered: Some(entered),
             _swap: swap,
         }
     }
@@ -123,9 +167,20 @@ impl<'a> SpanScope<'a> {
     /// ```
     #[inline]
     pub fn close(mut self) -> Span {
-        self.entered
-            .take()
-            .map_or_else(Span::none, EnteredSpan::exit)
+        let entered = self.entered.take();
+        announced(self.id.as_ref(), || {
+            entered.map_or_else(Span::none, EnteredSpan::exit)
+        })
+    }
+}
+
+impl Drop for SpanScope<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        // Runs before the fields drop: the span is exited before the context is restored.
+        if let Some(entered) = self.entered.take() {
+            announced(self.id.as_ref(), || drop(entered));
+        }
     }
 }
 
@@ -135,30 +190,4 @@ impl fmt::Debug for SpanScope<'_> {
             .field("span", &self.entered)
             .finish_non_exhaustive()
     }
-}
-
-/// [`enter_preinstalled`] for a span given by value.
-#[inline]
-fn enter_preinstalled_owned(span: Span) -> EnteredSpan {
-    let Some(id) = span.id() else {
-        return span.entered();
-    };
-    layer::preinstall(Some(&id));
-    let entered = span.entered();
-    layer::preinstall(None);
-    entered
-}
-
-/// Enters `span`, telling `ContextLayer` that its context is current already.
-#[inline]
-fn enter_preinstalled(span: &Span) -> Entered<'_> {
-    let Some(id) = span.id() else {
-        // A disabled span: no subscriber sees the enter.
-        return span.enter();
-    };
-    layer::preinstall(Some(&id));
-    let entered = span.enter();
-    // Cleared whether or not a `ContextLayer` took it (the span's subscriber may have none).
-    layer::preinstall(None);
-    entered
 }

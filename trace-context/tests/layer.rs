@@ -425,3 +425,25 @@ fn an_unused_notice_to_the_layer_is_not_left_for_another_span() {
         assert_eq!(c.parent_span_id(), Some(req.span_id()));
     });
 }
+
+#[test]
+fn a_panic_inside_scope_in_span_leaves_an_outer_enter_of_the_span_in_place() {
+    seen();
+    let req = request();
+    let _g = req.enter();
+    let span = tracing::info_span!("panic.scope");
+    let own = span.in_scope(|| Context::current().unwrap());
+    let outer = span.enter();
+    assert!(Context::current().unwrap().ptr_eq(&own));
+    let mut context = Some(request());
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        trace_context::scope_in_span(&span, &mut context, || panic!("handler failed"))
+    }));
+    assert!(caught.is_err());
+    // The unwinding exit was announced too: the outer enter is still on the layer's stack and
+    // its context current, and its own exit restores the request's context.
+    assert!(Context::current().unwrap().ptr_eq(&own));
+    assert!(context.is_some());
+    drop(outer);
+    assert!(Context::current().unwrap().ptr_eq(&req));
+}
