@@ -480,6 +480,14 @@ impl Context {
     pub fn ptr_eq(&self, other: &Context) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
     }
+
+    /// The address of this snapshot, to tell snapshots apart without holding a handle: only
+    /// compared, never turned back into a pointer. Two handles alive at once have equal
+    /// addresses exactly when they share one snapshot.
+    #[cfg(feature = "tracing")]
+    pub(crate) fn addr(&self) -> usize {
+        Arc::as_ptr(&self.0) as usize
+    }
 }
 
 /// MDC fields built once and given to many contexts without copying them

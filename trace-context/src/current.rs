@@ -27,6 +27,7 @@ pub(crate) fn with<R>(f: impl FnOnce(Option<&Context>) -> R) -> R {
 }
 
 /// Swaps the slot with `value` in place: after the call `value` holds what was current.
+#[inline]
 pub(crate) fn swap(value: &mut Option<Context>) {
     let _ = CURRENT.try_with(|slot| {
         if let Ok(mut cur) = slot.try_borrow_mut() {

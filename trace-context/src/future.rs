@@ -29,16 +29,18 @@ pub struct WithContextFuture<F> {
 }
 
 /// Swaps a context into the thread's slot and back out when dropped.
-struct Swap<'a>(&'a mut Option<Context>);
+pub(crate) struct Swap<'a>(&'a mut Option<Context>);
 
 impl<'a> Swap<'a> {
-    fn new(slot: &'a mut Option<Context>) -> Self {
+    #[inline]
+    pub(crate) fn new(slot: &'a mut Option<Context>) -> Self {
         current::swap(slot);
         Swap(slot)
     }
 }
 
 impl Drop for Swap<'_> {
+    #[inline]
     fn drop(&mut self) {
         current::swap(self.0);
     }

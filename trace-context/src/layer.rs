@@ -1,6 +1,6 @@
 //! Keeps the MDC and the `tracing` span tree in step.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use tracing_core::span::{Attributes, Id};
 use tracing_core::Subscriber;
@@ -24,17 +24,40 @@ struct Entered {
 
 /// The context swap made when a span was entered.
 struct Swapped {
-    /// The context installed: a second handle to the span's own snapshot. Holding it keeps the
-    /// snapshot shared, so an MDC change inside the span always makes a new snapshot (copy on
-    /// write) and a pointer comparison on exit tells whether anything changed.
-    installed: Context,
+    /// Which snapshot was installed: the address of the span's own context ([`Context::addr`]),
+    /// compared with the current one on exit and never dereferenced. The span's extension holds
+    /// that snapshot while the span is entered, so it stays shared: an MDC change inside makes a
+    /// new snapshot (copy on write) at another address, and an equal address on exit means
+    /// "unchanged". One handle (the one installed) instead of two: one reference-count
+    /// increment and decrement less per enter.
+    installed: usize,
     /// What to restore on exit (the context current before the enter).
     previous: Option<Context>,
+    /// The snapshot installed, kept alive here when a nested enter of the same span on this
+    /// thread replaced it in the extension (see [`retire`]), so `installed` stays unique.
+    kept: Option<Context>,
 }
 
 thread_local! {
     /// The spans with a context entered on this thread, innermost last.
     static ENTERED: RefCell<Vec<Entered>> = const { RefCell::new(Vec::new()) };
+    /// The span about to be entered by [`crate::scope_in_span`], which has installed the
+    /// context itself (its id as a number; 0: none, span ids are never 0).
+    static PREINSTALLED: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Gives a snapshot just replaced in the extension of span `id` to the innermost entry of that
+/// span on this thread that installed it, if any: while that entry lasts the snapshot stays
+/// shared, so a later MDC change still copies it and the entry's exit sees the change.
+fn retire(stack: &mut [Entered], id: &Id, old: Context) {
+    let addr = old.addr();
+    let holder = stack.iter_mut().rev().find_map(|e| match &mut e.swapped {
+        Some(s) if e.id == *id && s.installed == addr && s.kept.is_none() => Some(s),
+        _ => None,
+    });
+    if let Some(s) = holder {
+        s.kept = Some(old);
+    }
 }
 
 /// A `tracing-subscriber` layer that gives every span created inside a request a [`Context`]
@@ -81,12 +104,25 @@ impl ContextLayer {
     }
 }
 
+/// Marks the next enter or exit of span `id` on this thread as made with its context current
+/// already (see [`crate::scope_in_span`]): the enter needs no span lookup and no swap, and
+/// neither leaves anything on the thread's stack.
+#[inline]
+pub(crate) fn preinstall(id: Option<&Id>) {
+    let _ = PREINSTALLED.try_with(|p| p.set(id.map_or(0, Id::into_u64)));
+}
+
+/// True when [`crate::scope_in_span`] announced this enter or exit of span `id`.
+#[inline]
+fn is_preinstalled(id: &Id) -> bool {
+    PREINSTALLED.try_with(Cell::get) == Ok(id.into_u64())
+}
+
 impl<S> Layer<S> for ContextLayer
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: LayerContext<'_, S>) {
-        let Some(span) = ctx.span(id) else { return };
         let base = if attrs.is_contextual() {
             Context::current()
         } else {
@@ -95,25 +131,34 @@ where
                 .and_then(|p| ctx.span(p))
                 .and_then(|p| p.extensions().get::<Context>().cloned())
         };
+        // Outside any context the span gets none, and is not even looked up.
         let Some(base) = base else { return };
+        let Some(span) = ctx.span(id) else { return };
         let adopt = attrs.metadata().fields().field(SPAN_KIND_FIELD).is_some();
         let own = if adopt { base } else { base.child() };
         span.extensions_mut().insert(own);
     }
 
     fn on_enter(&self, id: &Id, ctx: LayerContext<'_, S>) {
+        // The caller made the span's context current itself and told so: nothing to install,
+        // and nothing to record for the exit (which it announces the same way). Only read:
+        // the caller clears the notice right after, whoever read it.
+        if is_preinstalled(id) {
+            return;
+        }
         let Some(own) = ctx
             .span(id)
             .and_then(|span| span.extensions().get::<Context>().cloned())
         else {
             return;
         };
-        let installed = own.clone();
+        let installed = own.addr();
         let swapped = current::try_replace(Some(own))
             .ok()
             .map(|previous| Swapped {
                 installed,
                 previous,
+                kept: None,
             });
         ENTERED.with(|s| {
             s.borrow_mut().push(Entered {
@@ -124,15 +169,29 @@ where
     }
 
     fn on_exit(&self, id: &Id, ctx: LayerContext<'_, S>) {
+        if is_preinstalled(id) {
+            return;
+        }
         let entry = ENTERED.with(|s| {
             let mut stack = s.borrow_mut();
             // Spans exit in the reverse order of their enters, so this is the last entry.
-            let pos = stack.iter().rposition(|e| e.id == *id)?;
-            Some(stack.remove(pos))
+            let entry = if stack.last().is_some_and(|e| e.id == *id) {
+                stack.pop()?
+            } else {
+                let pos = stack.iter().rposition(|e| e.id == *id)?;
+                stack.remove(pos)
+            };
+            // A snapshot kept alive for this entry may be installed by an outer entry of the
+            // same span too: it keeps it from now on.
+            if let Some(kept) = entry.swapped.as_ref().and_then(|s| s.kept.clone()) {
+                retire(&mut stack, id, kept);
+            }
+            Some(entry)
         });
         let Some(Swapped {
             installed,
             previous,
+            kept,
         }) = entry.and_then(|e| e.swapped)
         else {
             return;
@@ -142,16 +201,22 @@ where
         };
         // The common case: the MDC was not changed inside the span, the snapshot installed on
         // enter is still the current one and the span's copy is up to date: no span lookup.
-        if now.ptr_eq(&installed) {
+        if now.addr() == installed {
             return;
         }
-        drop(installed);
+        drop(kept);
         let Some(span) = ctx.span(id) else { return };
         let mut ext = span.extensions_mut();
-        if let Some(own) = ext.get_mut::<Context>() {
-            if own.span_id() == now.span_id() && own.trace_id() == now.trace_id() {
-                *own = now;
-            }
+        let Some(own) = ext.get_mut::<Context>() else {
+            return;
+        };
+        if own.span_id() != now.span_id() || own.trace_id() != now.trace_id() {
+            return;
         }
+        let old = std::mem::replace(own, now);
+        drop(ext);
+        // An outer enter of this span on this thread may have installed `old`: it must stay
+        // shared (and its address unique) until that enter's exit.
+        ENTERED.with(|s| retire(&mut s.borrow_mut(), id, old));
     }
 }

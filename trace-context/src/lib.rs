@@ -39,6 +39,8 @@ mod layer;
 pub mod mdc;
 mod propagate;
 mod sampling;
+#[cfg(feature = "tracing")]
+mod span_scope;
 
 pub use app_id::{
     derive_trace_id, is_id_byte, validate_id, AppTraceId, Rejection, DEFAULT_MAX_APP_ID_LEN,
@@ -56,6 +58,8 @@ pub use layer::{ContextLayer, SPAN_KIND_FIELD};
 pub use propagate::{spawn, spawn_blocking};
 pub use propagate::{wrap, wrap_fn};
 pub use sampling::{decide, global_sampler, set_global_sampler, FollowUpstream, Sampler, Sampling};
+#[cfg(feature = "tracing")]
+pub use span_scope::{scope_in_span, SpanScope};
 
 /// The current trace id, if a context is current: a few nanoseconds, no lock, no allocation.
 ///

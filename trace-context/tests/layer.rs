@@ -303,3 +303,147 @@ fn instrumented_futures_on_a_multi_thread_runtime() {
         );
     });
 }
+
+#[test]
+fn nested_enters_of_one_span_keep_the_outer_change() {
+    seen();
+    let req = request();
+    let _g = req.enter();
+    let span = tracing::info_span!("nested.same");
+    {
+        let _outer = span.enter();
+        {
+            // The same span entered again inside itself, changing the MDC: the span's copy is
+            // replaced when this enter ends.
+            let _inner = span.enter();
+            assert!(mdc::put("inner", "1"));
+        }
+        // The outer enter's snapshot is unchanged so far; a change now must still be seen by
+        // its exit (the snapshot it installed must not be changed in place).
+        assert_eq!(mdc::get("inner"), None);
+        assert!(mdc::put("outer", "2"));
+    }
+    let _e = span.enter();
+    assert_eq!(mdc::get("outer").as_deref(), Some("2"));
+}
+
+#[test]
+fn nested_enters_of_one_span_keep_the_inner_change_when_the_outer_makes_none() {
+    seen();
+    let req = request();
+    let _g = req.enter();
+    let span = tracing::info_span!("nested.inner_only");
+    {
+        let _outer = span.enter();
+        {
+            let _inner = span.enter();
+            assert!(mdc::put("inner", "1"));
+        }
+    }
+    let _e = span.enter();
+    assert_eq!(mdc::get("inner").as_deref(), Some("1"));
+}
+
+#[test]
+fn scope_in_span_installs_the_context_once_and_keeps_changes_in_it() {
+    seen();
+    let req = request();
+    let server = req.scope(|| tracing::info_span!("scope.server", span.kind = "server"));
+    let mut context = Some(req.clone());
+    let child = trace_context::scope_in_span(&server, &mut context, || {
+        let c = Context::current().unwrap();
+        assert_eq!((c.trace_id(), c.span_id()), (req.trace_id(), req.span_id()));
+        assert!(mdc::put("orderId", "1001"));
+        // A span opened inside is a child of the context, and sees the change.
+        let child = tracing::info_span!("scope.child");
+        let _e = child.enter();
+        assert_eq!(mdc::get("orderId").as_deref(), Some("1001"));
+        Context::current().unwrap()
+    });
+    assert_eq!(child.parent_span_id(), Some(req.span_id()));
+    assert_eq!(record_of("scope.child").unwrap().2, Some(req.span_id()));
+    // Both the span and the context are left.
+    assert!(Context::current().is_none());
+    assert_eq!(context.as_ref().unwrap().field("orderId"), Some("1001"));
+    assert_eq!(req.field("orderId"), None);
+    // The next call sees the change; an outer context is restored after it.
+    let outer = request();
+    let _g = outer.enter();
+    trace_context::scope_in_span(&server, &mut context, || {
+        assert_eq!(mdc::get("orderId").as_deref(), Some("1001"));
+        assert_eq!(Context::current().unwrap().span_id(), req.span_id());
+    });
+    assert!(Context::current().unwrap().ptr_eq(&outer));
+    // Entering the span the ordinary way afterwards still installs its own context.
+    let _e = server.enter();
+    assert_eq!(Context::current().unwrap().span_id(), req.span_id());
+}
+
+#[test]
+fn scope_in_span_without_the_layer_or_a_subscriber_still_installs_the_context() {
+    seen();
+    let req = request();
+    let mut context = Some(req.clone());
+    let check = || {
+        assert_eq!(Context::current().map(|c| c.span_id()), Some(req.span_id()));
+    };
+    // A disabled span (no subscriber sees it).
+    trace_context::scope_in_span(&tracing::Span::none(), &mut context, check);
+    // A subscriber without ContextLayer.
+    let plain = tracing_subscriber::registry();
+    tracing::subscriber::with_default(plain, || {
+        let span = tracing::info_span!("plain.span");
+        assert!(span.id().is_some());
+        trace_context::scope_in_span(&span, &mut context, check);
+    });
+    assert!(Context::current().is_none());
+}
+
+#[test]
+fn an_unused_notice_to_the_layer_is_not_left_for_another_span() {
+    // Two fresh registries number their spans alike: the first span of each has the same id.
+    let plain = tracing_subscriber::registry();
+    let layered = tracing_subscriber::registry().with(ContextLayer::new());
+    let plain_dispatch = tracing::Dispatch::new(plain);
+    let layered_dispatch = tracing::Dispatch::new(layered);
+    let req = request();
+    let mut context = Some(req.clone());
+    let plain_span = tracing::dispatcher::with_default(&plain_dispatch, || {
+        let span = tracing::info_span!("notice.plain");
+        trace_context::scope_in_span(&span, &mut context, || ());
+        span
+    });
+    tracing::dispatcher::with_default(&layered_dispatch, || {
+        let _g = req.enter();
+        let span = tracing::info_span!("notice.layered");
+        assert_eq!(span.id(), plain_span.id());
+        drop(_g);
+        // The notice given for the plain registry's span must not make this enter skip
+        // installing the span's context.
+        let _e = span.enter();
+        let c = Context::current().expect("the span's context is installed");
+        assert_eq!(c.parent_span_id(), Some(req.span_id()));
+    });
+}
+
+#[test]
+fn a_panic_inside_scope_in_span_leaves_an_outer_enter_of_the_span_in_place() {
+    seen();
+    let req = request();
+    let _g = req.enter();
+    let span = tracing::info_span!("panic.scope");
+    let own = span.in_scope(|| Context::current().unwrap());
+    let outer = span.enter();
+    assert!(Context::current().unwrap().ptr_eq(&own));
+    let mut context = Some(request());
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        trace_context::scope_in_span(&span, &mut context, || panic!("handler failed"))
+    }));
+    assert!(caught.is_err());
+    // The unwinding exit was announced too: the outer enter is still on the layer's stack and
+    // its context current, and its own exit restores the request's context.
+    assert!(Context::current().unwrap().ptr_eq(&own));
+    assert!(context.is_some());
+    drop(outer);
+    assert!(Context::current().unwrap().ptr_eq(&req));
+}

@@ -7,7 +7,7 @@ use std::task::{ready, Context as TaskContext, Poll};
 
 use pin_project::pin_project;
 use reqwest::{Request, Response, StatusCode};
-use trace_context::{Context, WithContext, WithContextFuture};
+use trace_context::Context;
 use tracing::Span;
 
 use crate::span;
@@ -76,12 +76,9 @@ impl ClientCall {
             context,
             client_errors,
         } = self;
-        let inner = match context {
-            Some(ctx) => Sending::InContext(send.with_context(ctx)),
-            None => Sending::AsIs(send),
-        };
         CallFuture {
-            inner,
+            inner: send,
+            context,
             span,
             client_errors,
         }
@@ -90,20 +87,16 @@ impl ClientCall {
 
 /// The sending future of a traced call: polled with the client span entered (and the client
 /// context current); records the outcome on the span when it resolves. One wrapper instead of
-/// `tracing::Instrument` around a context wrapper: one span enter and exit per poll, none when
-/// the future is dropped.
+/// `tracing::Instrument` around a context wrapper: one span enter and exit and one context swap
+/// per poll ([`trace_context::scope_in_span`]), none when the future is dropped.
 #[pin_project]
 pub(crate) struct CallFuture<F> {
     #[pin]
-    inner: Sending<F>,
+    inner: F,
+    /// The client context; `None` when the call has none (it then runs in the caller's).
+    context: Option<Context>,
     span: Span,
     client_errors: bool,
-}
-
-#[pin_project(project = SendingProj)]
-enum Sending<F> {
-    InContext(#[pin] WithContextFuture<F>),
-    AsIs(#[pin] F),
 }
 
 impl<F, E> Future for CallFuture<F>
@@ -115,10 +108,12 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let _entered = this.span.enter();
-        let result = ready!(match this.inner.project() {
-            SendingProj::InContext(f) => f.poll(cx),
-            SendingProj::AsIs(f) => f.poll(cx),
+        let inner = this.inner;
+        let result = ready!(if this.context.is_some() {
+            trace_context::scope_in_span(this.span, this.context, || inner.poll(cx))
+        } else {
+            let _entered = this.span.enter();
+            inner.poll(cx)
         });
         if !this.span.is_disabled() {
             match &result {

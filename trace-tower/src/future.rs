@@ -8,7 +8,7 @@ use std::task::{Context as TaskContext, Poll};
 
 use http::Response;
 use pin_project::pin_project;
-use trace_context::{Context, WithContext, WithContextFuture};
+use trace_context::Context;
 use tracing::Span;
 
 use crate::echo::Echo;
@@ -17,9 +17,11 @@ use crate::span::{record_error, record_panic, record_status};
 /// The future returned by [`TraceService`](crate::TraceService).
 ///
 /// Every poll of the inner future runs with the request's [`Context`] installed and its server
-/// span entered. The context is swapped in and out (as `trace_context::WithContext` does), so
-/// MDC fields the handler puts survive its awaits. The span ends when this future completes or is dropped, i.e. when the
-/// response head is ready (the body may still be streaming), as tower-http's trace layer does.
+/// span entered, through [`trace_context::scope_in_span`]: the context is swapped in and out
+/// once per poll (`ContextLayer`, when the subscriber has it, is told and does not install it a
+/// second time), so MDC fields the handler puts survive its awaits, with or without a
+/// subscriber. The span ends when this future completes or is dropped, i.e. when the response
+/// head is ready (the body may still be streaming), as tower-http's trace layer does.
 ///
 /// ```
 /// use tower::{Layer, Service};
@@ -32,7 +34,9 @@ use crate::span::{record_error, record_panic, record_status};
 #[pin_project]
 pub struct ResponseFuture<F> {
     #[pin]
-    inner: WithContextFuture<F>,
+    inner: F,
+    /// The request's context: `None` only while a poll has it swapped into the thread's slot.
+    context: Option<Context>,
     span: Span,
     echo: Option<Echo>,
     /// A 4xx marks the span failed too.
@@ -42,13 +46,14 @@ pub struct ResponseFuture<F> {
 impl<F: Future> ResponseFuture<F> {
     pub(crate) fn new(
         inner: F,
-        ctx: Context,
+        context: Option<Context>,
         span: Span,
         echo: Option<Echo>,
         client_errors: bool,
     ) -> Self {
         ResponseFuture {
-            inner: inner.with_context(ctx),
+            inner,
+            context,
             span,
             echo,
             client_errors,
@@ -64,17 +69,17 @@ where
     type Output = Result<Response<B>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
-        let _span_guard = this.span.enter();
+        let this = self.project();
+        let inner = this.inner;
         let panic_guard = PanicGuard(this.span);
-        let mut poll = this.inner.as_mut().poll(cx);
+        let mut poll = trace_context::scope_in_span(this.span, this.context, || inner.poll(cx));
         std::mem::forget(panic_guard);
         // The outcome is recorded and the id echoed in place: the response is not moved.
         match &mut poll {
             Poll::Pending => {}
             Poll::Ready(Ok(response)) => {
                 record_status(this.span, response.status(), *this.client_errors);
-                if let (Some(echo), Some(ctx)) = (this.echo.take(), this.inner.context()) {
+                if let (Some(echo), Some(ctx)) = (this.echo.take(), this.context.as_ref()) {
                     echo.apply(response, ctx);
                 }
             }

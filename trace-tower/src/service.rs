@@ -120,20 +120,25 @@ where
             received: received.cloned(),
             name: name.clone(),
         });
-        let _ctx_guard = ctx.enter();
-        let span = if self.config.unsampled_spans || ctx.is_sampled() {
-            server_span(&req, &self.config, &ctx)
-        } else {
-            tracing::Span::none()
-        };
-        // Entered so that work done synchronously inside `call` (routing, extractors that
-        // run eagerly) is inside the span and the context too.
-        let inner = {
-            let _span_guard = span.enter();
-            self.inner.call(req)
-        };
-        // The guard holds its own clone; this one moves into the future.
-        ResponseFuture::new(inner, ctx, span, echo, self.config.client_errors)
+        let open = self.config.unsampled_spans || ctx.is_sampled();
+        // The span is created inside the request's context, which it adopts (it has a
+        // `span.kind` field). Work done synchronously inside `call` (routing, extractors that
+        // run eagerly) runs inside the span and the context; MDC changes it makes are kept for
+        // the future. (A second handle on the context: the span's fields read it while the
+        // first one is current.)
+        let mut context = Some(ctx.clone());
+        let config = &*self.config;
+        let scope = trace_context::SpanScope::open(&mut context, || {
+            if open {
+                server_span(&req, config, &ctx)
+            } else {
+                tracing::Span::none()
+            }
+        });
+        let inner = self.inner.call(req);
+        let span = scope.close();
+        drop(ctx);
+        ResponseFuture::new(inner, context, span, echo, self.config.client_errors)
     }
 }
 

@@ -21,7 +21,7 @@ const MAX_ERROR_TEXT: usize = 512;
 
 /// Opens the server span. Called while the request's context is current, so that
 /// `trace_context::ContextLayer` adopts that context for it (the span has a `span.kind`
-/// field).
+/// field); `ctx` is that context.
 pub(crate) fn server_span<B>(req: &Request<B>, config: &Config, ctx: &Context) -> Span {
     // Everything known now is given at creation: recording fields one by one afterwards makes
     // formatting layers re-render the span each time. The values are only computed when the

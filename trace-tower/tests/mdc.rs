@@ -34,3 +34,15 @@ fn put_survives_awaits_with_the_context_layer() {
         .unwrap();
     assert_eq!(rt.block_on(call()), "1001");
 }
+
+#[test]
+fn put_survives_awaits_with_a_subscriber_without_the_context_layer() {
+    // The server span is enabled and entered, but nothing installs a context on enter.
+    let subscriber = tracing_subscriber::registry();
+    let _default = tracing::subscriber::set_default(subscriber);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    assert_eq!(rt.block_on(call()), "1001");
+}
