@@ -50,6 +50,10 @@ use crate::{layer, Context};
 pub fn scope_in_span<R>(span: &Span, context: &mut Option<Context>, f: impl FnOnce() -> R) -> R {
     // Dropped in reverse order: the span is exited first, then the context restored.
     let _swap = Swap::new(context);
+    if span.is_disabled() {
+        // No subscriber sees this span's enter or exit: the context alone.
+        return f();
+    }
     let _entered = Announced::enter(span);
     f()
 }
