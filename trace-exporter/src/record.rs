@@ -157,6 +157,14 @@ pub struct Annotation {
     pub value: String,
 }
 
+/// Span records as they travel: each boxed once by the recorder, then moved by pointer from the
+/// queue to the encoder, the transport and back to the recorder's pool.
+#[allow(
+    clippy::vec_box,
+    reason = "spans travel boxed: the recorder fills a box once and it moves by pointer from queue to transport to the pool"
+)]
+pub(crate) type Records = Vec<Box<SpanRecord>>;
+
 /// A finished span, as the recorder hands it to a sink: what Zipkin v2 calls a `Span`.
 ///
 /// The [`crate::MemorySink`] returns these; [`SpanRecord::to_json`] gives the Zipkin v2 JSON.

@@ -14,6 +14,7 @@
 use std::borrow::Cow;
 use std::sync::Mutex;
 
+use crate::record::Records;
 use crate::SpanRecord;
 
 /// Buffers kept at most, per size class.
@@ -45,11 +46,7 @@ fn class_of(capacity: usize) -> usize {
 /// Span records kept at most (each with its buffers, a few hundred bytes).
 const MAX_RECORDS: usize = 2048;
 
-#[allow(
-    clippy::vec_box,
-    reason = "spans travel boxed: the recorder fills a box once and it moves by pointer from queue to transport to the pool"
-)]
-static RECORDS: Mutex<Vec<Box<SpanRecord>>> = Mutex::new(Vec::new());
+static RECORDS: Mutex<Records> = Mutex::new(Vec::new());
 
 /// An emptied span record (as [`give_back_records`] left it), when one is at hand.
 pub(crate) fn take_record() -> Option<Box<SpanRecord>> {
@@ -59,11 +56,7 @@ pub(crate) fn take_record() -> Option<Box<SpanRecord>> {
 /// Empties sent span records and keeps them (as many as fit) for the recorder; their
 /// annotation texts go to the buffer pool. `records` is left empty. The records are emptied
 /// before the pool is locked, so the lock is held only to move the pointers.
-#[allow(
-    clippy::vec_box,
-    reason = "spans travel boxed: the recorder fills a box once and it moves by pointer from queue to transport to the pool"
-)]
-pub(crate) fn give_back_records(records: &mut Vec<Box<SpanRecord>>) {
+pub(crate) fn give_back_records(records: &mut Records) {
     let mut texts = Vec::new();
     records.retain_mut(|record| {
         if record.tags.heap_size() > MAX_CAPACITY {

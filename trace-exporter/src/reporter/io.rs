@@ -10,7 +10,7 @@ use super::metrics::Counters;
 use super::options::ReporterOptions;
 use super::transport::{Message, Transport};
 use super::warn::{WarnLimiter, REPORTER_TARGET};
-use crate::SpanRecord;
+use crate::record::Records;
 
 /// Buffers bigger than this are not handed back for reuse.
 const KEEP_BUFFER: usize = 1024 * 1024;
@@ -18,11 +18,7 @@ const KEEP_BUFFER: usize = 1024 * 1024;
 /// One message: its JSON list and its spans.
 pub(crate) struct Job {
     pub(crate) body: Vec<u8>,
-    #[allow(
-        clippy::vec_box,
-        reason = "spans travel boxed: the recorder fills a box once and it moves by pointer from queue to transport to the pool"
-    )]
-    pub(crate) batch: Vec<Box<SpanRecord>>,
+    pub(crate) batch: Records,
     /// The spans in the message (`batch` is empty when the transport does not read them:
     /// the encoder recycled them).
     pub(crate) count: usize,

@@ -12,6 +12,7 @@ use super::io::Job;
 use super::metrics::Counters;
 use super::options::ReporterOptions;
 use super::warn::{WarnLimiter, REPORTER_TARGET};
+use crate::record::Records;
 use crate::SpanRecord;
 
 /// Spans taken off the queue per lock acquisition (they are sized outside the lock).
@@ -28,22 +29,14 @@ pub(crate) struct Sender {
     jobs: SyncSender<Job>,
     /// Emptied buffers coming back from the delivery thread.
     free: Receiver<Job>,
-    #[allow(
-        clippy::vec_box,
-        reason = "spans travel boxed: the recorder fills a box once and it moves by pointer from queue to transport to the pool"
-    )]
-    batch: Vec<Box<SpanRecord>>,
+    batch: Records,
     /// The spans in the message being built (in `batch`, or recycled already).
     batch_len: usize,
     /// Whether the transport reads the records: if not, each goes back to the recorder's
     /// pool once encoded (through `spent`, one pool lock per chunk), so the request threads
     /// record into recycled records instead of waiting for the message to be sent.
     keep_spans: bool,
-    #[allow(
-        clippy::vec_box,
-        reason = "spans travel boxed: the recorder fills a box once and it moves by pointer from queue to transport to the pool"
-    )]
-    spent: Vec<Box<SpanRecord>>,
+    spent: Records,
     /// The JSON list of the message's spans, without its closing bracket.
     body: Vec<u8>,
     batch_started: Option<Instant>,
@@ -53,11 +46,7 @@ pub(crate) struct Sender {
     drops: WarnLimiter,
     dropped_seen: u64,
     /// The buffer `take` moves spans into (reused).
-    #[allow(
-        clippy::vec_box,
-        reason = "spans travel boxed: the recorder fills a box once and it moves by pointer from queue to transport to the pool"
-    )]
-    chunk: Vec<Box<SpanRecord>>,
+    chunk: Records,
     /// Encoded bytes not yet added to the `span_bytes` counter (added once per chunk: a
     /// shared counter written per span would bounce its cache line with the request path).
     span_bytes: u64,
@@ -150,11 +139,7 @@ impl Sender {
 
     /// Waits for work and takes a chunk of the queue: `(spans, queue now empty, flush or
     /// shutdown waiting, shutting down)`; `None` when abandoned.
-    #[allow(
-        clippy::vec_box,
-        reason = "spans travel boxed: the recorder fills a box once and it moves by pointer from queue to transport to the pool"
-    )]
-    fn take(&mut self) -> Option<(Vec<Box<SpanRecord>>, bool, bool, bool)> {
+    fn take(&mut self) -> Option<(Records, bool, bool, bool)> {
         let mut st = self.shared.lock();
         loop {
             if st.abandoned {
