@@ -24,25 +24,24 @@ async fn put_survives_awaits_without_a_subscriber() {
     assert_eq!(call().await, "1001");
 }
 
-#[test]
-fn put_survives_awaits_with_the_context_layer() {
-    let subscriber = tracing_subscriber::registry().with(trace_context::ContextLayer::new());
+/// `call()` on a current-thread runtime with `subscriber` as the default.
+fn call_under(subscriber: impl tracing::Subscriber + Send + Sync + 'static) -> String {
     let _default = tracing::subscriber::set_default(subscriber);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
         .unwrap();
-    assert_eq!(rt.block_on(call()), "1001");
+    rt.block_on(call())
+}
+
+#[test]
+fn put_survives_awaits_with_the_context_layer() {
+    let subscriber = tracing_subscriber::registry().with(trace_context::ContextLayer::new());
+    assert_eq!(call_under(subscriber), "1001");
 }
 
 #[test]
 fn put_survives_awaits_with_a_subscriber_without_the_context_layer() {
     // The server span is enabled and entered, but nothing installs a context on enter.
-    let subscriber = tracing_subscriber::registry();
-    let _default = tracing::subscriber::set_default(subscriber);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .unwrap();
-    assert_eq!(rt.block_on(call()), "1001");
+    assert_eq!(call_under(tracing_subscriber::registry()), "1001");
 }
