@@ -82,6 +82,65 @@ impl fmt::Display for MdcValue<'_> {
     }
 }
 
+/// An MDC key as [`Context::get`] reads it: one of trace-context's own keys, or a user field.
+/// Resolve a key once with [`MdcKey::parse`] and read it with [`Context::get_key`].
+///
+/// ```
+/// use trace_context::MdcKey;
+/// assert_eq!(MdcKey::parse("traceId"), MdcKey::TraceId);
+/// assert_eq!(MdcKey::parse("orderId"), MdcKey::Field("orderId".into()));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MdcKey<'a> {
+    /// `traceId`.
+    TraceId,
+    /// `spanId`.
+    SpanId,
+    /// `parentId`.
+    ParentId,
+    /// `sampled`.
+    Sampled,
+    /// `appTraceId`.
+    AppTraceId,
+    /// A user field (a user field never shadows the keys above).
+    Field(std::borrow::Cow<'a, str>),
+}
+
+impl<'a> MdcKey<'a> {
+    /// The key named `key`.
+    ///
+    /// ```
+    /// assert_eq!(trace_context::MdcKey::parse("sampled"), trace_context::MdcKey::Sampled);
+    /// ```
+    pub fn parse(key: &'a str) -> MdcKey<'a> {
+        match key {
+            KEY_TRACE_ID => MdcKey::TraceId,
+            KEY_SPAN_ID => MdcKey::SpanId,
+            KEY_PARENT_ID => MdcKey::ParentId,
+            KEY_SAMPLED => MdcKey::Sampled,
+            KEY_APP_TRACE_ID => MdcKey::AppTraceId,
+            _ => MdcKey::Field(key.into()),
+        }
+    }
+
+    /// The key with a field name of its own, to keep.
+    ///
+    /// ```
+    /// let key: trace_context::MdcKey<'static> = trace_context::MdcKey::parse(&String::from("k")).into_owned();
+    /// assert_eq!(key, trace_context::MdcKey::Field("k".into()));
+    /// ```
+    pub fn into_owned(self) -> MdcKey<'static> {
+        match self {
+            MdcKey::TraceId => MdcKey::TraceId,
+            MdcKey::SpanId => MdcKey::SpanId,
+            MdcKey::ParentId => MdcKey::ParentId,
+            MdcKey::Sampled => MdcKey::Sampled,
+            MdcKey::AppTraceId => MdcKey::AppTraceId,
+            MdcKey::Field(k) => MdcKey::Field(k.into_owned().into()),
+        }
+    }
+}
+
 impl fmt::Debug for MdcValue<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
@@ -377,17 +436,30 @@ impl Context {
     /// assert!(ctx.get("missing").is_none());
     /// ```
     pub fn get(&self, key: &str) -> Option<MdcValue<'_>> {
+        self.get_key(&MdcKey::parse(key))
+    }
+
+    /// [`Context::get`] for a key resolved beforehand ([`MdcKey::parse`]), e.g. once when a
+    /// log pattern is parsed rather than on every line.
+    ///
+    /// ```
+    /// use trace_context::{Context, MdcKey};
+    /// let key = MdcKey::parse("spanId").into_owned();
+    /// let ctx = Context::new_root();
+    /// assert_eq!(&*ctx.get_key(&key).unwrap(), ctx.span_id().to_string());
+    /// ```
+    pub fn get_key(&self, key: &MdcKey<'_>) -> Option<MdcValue<'_>> {
         match key {
-            KEY_TRACE_ID => Some(MdcValue::Trace(self.trace_id_text())),
-            KEY_SPAN_ID => Some(MdcValue::Span(self.0.span_id.to_hex())),
-            KEY_PARENT_ID => self.0.parent_span_id.map(|p| MdcValue::Span(p.to_hex())),
-            KEY_SAMPLED => Some(MdcValue::Str(if self.is_sampled() {
+            MdcKey::TraceId => Some(MdcValue::Trace(self.trace_id_text())),
+            MdcKey::SpanId => Some(MdcValue::Span(self.0.span_id.to_hex())),
+            MdcKey::ParentId => self.0.parent_span_id.map(|p| MdcValue::Span(p.to_hex())),
+            MdcKey::Sampled => Some(MdcValue::Str(if self.is_sampled() {
                 "true"
             } else {
                 "false"
             })),
-            KEY_APP_TRACE_ID => Some(self.app_id_text()),
-            _ => self.field(key).map(MdcValue::Str),
+            MdcKey::AppTraceId => Some(self.app_id_text()),
+            MdcKey::Field(key) => self.field(key).map(MdcValue::Str),
         }
     }
 

@@ -46,8 +46,8 @@ pub use app_id::{
     derive_trace_id, is_id_byte, validate_id, AppTraceId, Rejection, DEFAULT_MAX_APP_ID_LEN,
 };
 pub use context::{
-    Context, ContextBuilder, ContextGuard, MdcFields, MdcValue, KEY_APP_TRACE_ID, KEY_PARENT_ID,
-    KEY_SAMPLED, KEY_SPAN_ID, KEY_TRACE_ID,
+    Context, ContextBuilder, ContextGuard, MdcFields, MdcKey, MdcValue, KEY_APP_TRACE_ID,
+    KEY_PARENT_ID, KEY_SAMPLED, KEY_SPAN_ID, KEY_TRACE_ID,
 };
 pub use future::{WithContext, WithContextFuture};
 pub use generator::IdGenerator;

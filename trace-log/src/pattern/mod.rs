@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::fmt::{self, Write};
 use std::time::Instant;
 
-use trace_context::Context;
+use trace_context::{Context, MdcKey, MdcValue};
 
 use crate::escape::{LineEscape, LineEscaper};
 use crate::fields::{write_members_as_pairs, MessageVisitor, PairsVisitor};
@@ -49,7 +49,8 @@ enum Conversion {
     Module,
     Message,
     Mdc {
-        key: MdcKey,
+        /// Resolved when the pattern is parsed: each line reads the value directly.
+        key: MdcKey<'static>,
         default: Option<Box<str>>,
     },
     MdcAll,
@@ -78,36 +79,6 @@ struct Modifier {
     left_align: bool,
     /// `-` after the dot: cut the end (keep the start) instead of the beginning.
     truncate_end: bool,
-}
-
-/// The key of `%X{key}`, resolved when the pattern is parsed: the keys trace-context answers
-/// itself (`traceId`, `spanId`, `parentId`, `sampled`, `appTraceId`; a user field of the same
-/// name is shadowed by them, as in `trace_context::Context::get`) and user fields. Each line
-/// then reads the value directly instead of matching the key's text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum MdcKey {
-    TraceId,
-    SpanId,
-    ParentId,
-    Sampled,
-    AppTraceId,
-    Field(Box<str>),
-}
-
-impl MdcKey {
-    fn parse(key: &str) -> MdcKey {
-        use trace_context::{
-            KEY_APP_TRACE_ID, KEY_PARENT_ID, KEY_SAMPLED, KEY_SPAN_ID, KEY_TRACE_ID,
-        };
-        match key {
-            KEY_TRACE_ID => MdcKey::TraceId,
-            KEY_SPAN_ID => MdcKey::SpanId,
-            KEY_PARENT_ID => MdcKey::ParentId,
-            KEY_SAMPLED => MdcKey::Sampled,
-            KEY_APP_TRACE_ID => MdcKey::AppTraceId,
-            _ => MdcKey::Field(key.into()),
-        }
-    }
 }
 
 impl Pattern {
@@ -250,30 +221,19 @@ impl Pattern {
 fn write_mdc<W: Write + ?Sized>(
     out: &mut W,
     ctx: Option<&Context>,
-    key: &MdcKey,
+    key: &MdcKey<'_>,
     missing: &str,
     opts: &crate::line::Options,
 ) -> fmt::Result {
     let Some(c) = ctx else {
         return out.write_str(missing);
     };
-    // The ids and the sampled flag are made by trace-context (hex digits, `true`/`false`):
-    // nothing to escape. The application id and user fields are escaped.
-    match key {
-        MdcKey::TraceId => out.write_str(&c.trace_id_text()),
-        MdcKey::SpanId => out.write_str(&c.span_id().to_hex()),
-        MdcKey::ParentId => match c.parent_span_id() {
-            Some(p) => out.write_str(&p.to_hex()),
-            None => out.write_str(missing),
-        },
-        MdcKey::Sampled => out.write_str(if c.is_sampled() { "true" } else { "false" }),
-        MdcKey::AppTraceId => {
-            LineEscaper::new(out, opts.value_escape()).write_str(&c.app_id_text())
-        }
-        MdcKey::Field(k) => match c.field(k) {
-            Some(v) => LineEscaper::new(out, opts.value_escape()).write_str(v),
-            None => out.write_str(missing),
-        },
+    // The ids are hex digits made by trace-context: nothing to escape. The texts (the
+    // application id, user fields, the sampled flag) are escaped.
+    match c.get_key(key) {
+        Some(MdcValue::Str(text)) => LineEscaper::new(out, opts.value_escape()).write_str(text),
+        Some(id) => out.write_str(&id),
+        None => out.write_str(missing),
     }
 }
 

@@ -2,7 +2,9 @@
 
 use std::time::Instant;
 
-use super::{Conversion, FieldScope, Item, MdcKey, Modifier, Pattern};
+use trace_context::MdcKey;
+
+use super::{Conversion, FieldScope, Item, Modifier, Pattern};
 use crate::error::PatternError;
 use crate::time::format::DateFormat;
 use crate::time::TimeZone;
@@ -255,7 +257,7 @@ impl<'p> Parser<'p> {
                         return Err(self.err(at, "empty MDC key (as in %X{traceId:-none})"));
                     }
                     Ok(Some(Conversion::Mdc {
-                        key: MdcKey::parse(key),
+                        key: MdcKey::parse(key).into_owned(),
                         default,
                     }))
                 }
