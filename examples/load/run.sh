@@ -92,12 +92,13 @@ measure() {
     p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
     non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
     if [[ -n "$non2xx" ]]; then echo "warning: $name: $non2xx non-2xx answers" >&2; fi
-    printf '%-22s %10.0f %9s %9s\n' "$name" "$rps" "$p50" "$p99" | tee -a "$work/results" >&2
+    printf '%-22s %10.0f %9s %9s\n' "$name" "$rps" "$p50" "$p99" >&2
+    printf '%s\t%s\t%s\t%s\t%s\n' "$round" "$name" "$rps" "$p50" "$p99" >>"$work/results"
 }
 
 echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION (after a $WARMUP warm-up), $(nproc) CPUs, $ROUNDS round(s)" >&2
 printf '%-22s %10s %9s %9s\n' "configuration" "req/s" "p50 ms" "p99 ms" >&2
-for _ in $(seq 1 "$ROUNDS"); do
+for round in $(seq 1 "$ROUNDS"); do
     measure bare "$work/shop-bare" 1.0
     # Sampled spans go through the exporter's queue and sender thread to a Zipkin v2 JSON
     # file, so the reporting path is measured too (not only recording).
@@ -105,15 +106,31 @@ for _ in $(seq 1 "$ROUNDS"); do
     measure "instrumented p=1.0" "$work/shop-instrumented" 1.0 --spans-file "$work/spans.json"
 done
 
-# Averages over rounds, then ratios against bare.
-awk '
-{ name = $1; if ($2 == "p=0.1" || $2 == "p=1.0") { name = $1 " " $2; rps = $3; p50 = $4; p99 = $5 }
-  else { rps = $2; p50 = $3; p99 = $4 }
-  n[name]++; r[name] += rps; a[name] += p50; b[name] += p99; if (!(name in seen)) { order[++k] = name; seen[name] = 1 } }
+# Means over rounds, then ratios against bare; and each round's ratio against that round's bare
+# run (paired: the host's speed drifts between rounds more than between one round's three
+# runs), with the median of those.
+awk -F'\t' '
+function median(list,   a, n, i, j, t) {
+  n = split(list, a, " ")
+  for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+  return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+{ round = $1; name = $2
+  n[name]++; r[name] += $3; a[name] += $4; b[name] += $5
+  rps[round, name] = $3; p99[round, name] = $5
+  if (!(name in seen)) { order[++k] = name; seen[name] = 1 }
+  if (round > rounds) rounds = round }
 END {
   printf "\n%-22s %10s %9s %9s %12s %10s\n", "configuration", "req/s", "p50 ms", "p99 ms", "req/s ratio", "p99 ratio"
   br = r["bare"] / n["bare"]; bp = b["bare"] / n["bare"]
   for (i = 1; i <= k; i++) { m = order[i]
     printf "%-22s %10.0f %9.3f %9.3f %12.3f %10.3f\n", m, r[m]/n[m], a[m]/n[m], b[m]/n[m], (r[m]/n[m])/br, (b[m]/n[m])/bp }
+  printf "\nper round (ratio to the same round'"'"'s bare run):\n"
+  for (i = 2; i <= k; i++) { m = order[i]; rl = ""; pl = ""
+    printf "%-22s req/s", m
+    for (j = 1; j <= rounds; j++) { x = rps[j, m] / rps[j, "bare"]; y = p99[j, m] / p99[j, "bare"]; rl = rl " " x; pl = pl " " y; printf " %.3f", x }
+    printf "  median %.3f | p99", median(rl)
+    for (j = 1; j <= rounds; j++) printf " %.3f", p99[j, m] / p99[j, "bare"]
+    printf "  median %.3f\n", median(pl) }
   printf "\ngoals: req/s ratio >= 0.90 at p=0.1, >= 0.80 at p=1.0; p99 ratio <= 1.15 at p=0.1\n"
 }' "$work/results"

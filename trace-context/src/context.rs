@@ -216,7 +216,8 @@ impl Context {
     /// ```
     pub fn new_root_with(generator: &IdGenerator) -> Context {
         let trace_id = generator.trace_id();
-        let sampling = crate::decide(&*crate::global_sampler(), trace_id, Sampling::Deferred);
+        let sampling =
+            crate::with_global_sampler(|s| crate::decide(s, trace_id, Sampling::Deferred));
         Context::builder(trace_id)
             .sampling(sampling)
             .random_trace_id(generator.is_random())

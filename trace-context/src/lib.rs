@@ -57,7 +57,10 @@ pub use layer::{ContextLayer, SPAN_KIND_FIELD};
 #[cfg(feature = "tokio")]
 pub use propagate::{spawn, spawn_blocking};
 pub use propagate::{wrap, wrap_fn};
-pub use sampling::{decide, global_sampler, set_global_sampler, FollowUpstream, Sampler, Sampling};
+pub use sampling::{
+    decide, global_sampler, set_global_sampler, with_global_sampler, FollowUpstream, Sampler,
+    Sampling,
+};
 #[cfg(feature = "tracing")]
 pub use span_scope::{scope_in_span, SpanScope};
 

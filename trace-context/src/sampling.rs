@@ -1,6 +1,8 @@
 //! The sampling decision: what the caller sent, and what this service decides.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
 use crate::TraceId;
@@ -88,7 +90,26 @@ impl Sampler for FollowUpstream {
 
 static GLOBAL: RwLock<Option<Arc<dyn Sampler>>> = RwLock::new(None);
 
+/// Counts [`set_global_sampler`] calls (0: none yet). Read, never written, on the request
+/// path, and alone on its cache line: a read-write lock and a shared reference count touched
+/// by every request would bounce their cache line between the cores serving requests.
+#[repr(align(64))]
+struct Generation(AtomicU64);
+
+static GENERATION: Generation = Generation(AtomicU64::new(0));
+
+/// A handle on the global sampler with the generation it was read at.
+type Cached = Rc<(u64, Arc<dyn Sampler>)>;
+
+thread_local! {
+    /// This thread's handle on the global sampler.
+    static CACHED: RefCell<Option<Cached>> = const { RefCell::new(None) };
+}
+
 /// Sets the process-wide sampler (trace-exporter's builder does this for you).
+///
+/// A thread that used the previous sampler lets go of it at its next decision (or when it
+/// exits).
 ///
 /// ```
 /// trace_context::set_global_sampler(std::sync::Arc::new(trace_context::FollowUpstream));
@@ -96,27 +117,72 @@ static GLOBAL: RwLock<Option<Arc<dyn Sampler>>> = RwLock::new(None);
 pub fn set_global_sampler(sampler: Arc<dyn Sampler>) {
     let mut slot = GLOBAL.write().unwrap_or_else(|e| e.into_inner());
     *slot = Some(sampler);
-    GLOBAL_SET.store(true, Ordering::Release);
+    // Under the lock, so a reader that sees the new generation under the read lock also sees
+    // the new sampler.
+    GENERATION.0.fetch_add(1, Ordering::Release);
 }
 
-/// True once a sampler was set: until then [`global_sampler`] does not touch the lock.
-static GLOBAL_SET: AtomicBool = AtomicBool::new(false);
-
 /// The process-wide sampler ([`FollowUpstream`] until one is set).
+///
+/// On a request path prefer [`with_global_sampler`], which takes no lock and no reference.
 ///
 /// ```
 /// let s = trace_context::global_sampler();
 /// let _ = s.should_sample(trace_context::TraceId::random(), trace_context::Sampling::Deferred);
 /// ```
 pub fn global_sampler() -> Arc<dyn Sampler> {
-    if !GLOBAL_SET.load(Ordering::Acquire) {
-        return Arc::clone(default_sampler());
-    }
+    read_global().1
+}
+
+/// The global sampler and its generation, read under the lock.
+fn read_global() -> (u64, Arc<dyn Sampler>) {
     let slot = GLOBAL.read().unwrap_or_else(|e| e.into_inner());
-    match &*slot {
+    let generation = GENERATION.0.load(Ordering::Acquire);
+    let sampler = match &*slot {
         Some(s) => Arc::clone(s),
         None => Arc::clone(default_sampler()),
+    };
+    (generation, sampler)
+}
+
+/// Runs `f` with the process-wide sampler ([`FollowUpstream`] until one is set).
+///
+/// Each thread keeps its own handle on the sampler and checks one counter per call to see
+/// whether [`set_global_sampler`] replaced it: no lock and no shared reference count is
+/// touched, so the cores serving requests do not contend for the sampler.
+///
+/// ```
+/// use trace_context::{with_global_sampler, Sampling, TraceId};
+/// let sampled = with_global_sampler(|s| s.should_sample(TraceId::random(), Sampling::Sampled));
+/// assert!(sampled);
+/// ```
+pub fn with_global_sampler<R>(f: impl FnOnce(&dyn Sampler) -> R) -> R {
+    let generation = GENERATION.0.load(Ordering::Acquire);
+    if generation == 0 {
+        return f(&FollowUpstream);
     }
+    match cached_sampler(generation) {
+        Some(cached) => f(&*cached.1),
+        // The thread is exiting (its thread-locals are gone): no cache.
+        None => f(&*global_sampler()),
+    }
+}
+
+/// This thread's handle on the sampler of `generation` (read under the lock on the first call
+/// and after a replacement). The cell is borrowed only here, never while a sampler runs.
+fn cached_sampler(generation: u64) -> Option<Cached> {
+    CACHED
+        .try_with(|cell| {
+            let mut slot = cell.try_borrow_mut().ok()?;
+            if let Some(cached) = slot.as_ref().filter(|c| c.0 == generation) {
+                return Some(Rc::clone(cached));
+            }
+            let fresh = Rc::new(read_global());
+            *slot = Some(Rc::clone(&fresh));
+            Some(fresh)
+        })
+        .ok()
+        .flatten()
 }
 
 /// The [`FollowUpstream`] handed out while no sampler is set: allocated once, not per call.

@@ -6,7 +6,7 @@ use std::task::{Context as TaskContext, Poll};
 
 use http::{HeaderValue, Request, Response};
 use tower_service::Service;
-use trace_context::{global_sampler, Context};
+use trace_context::{with_global_sampler, Context};
 
 use crate::echo::Echo;
 use crate::future::ResponseFuture;
@@ -94,7 +94,7 @@ impl<S> TraceService<S> {
         }
         let ctx = match &config.sampler {
             Some(sampler) => extracted.server_context(&config.generator, &**sampler),
-            None => extracted.server_context(&config.generator, &*global_sampler()),
+            None => with_global_sampler(|s| extracted.server_context(&config.generator, s)),
         };
         (ctx, received)
     }
