@@ -37,6 +37,7 @@ pub(crate) fn swap(value: &mut Option<Context>) {
 }
 
 /// Installs `next`, or gives it back when the slot cannot be changed now.
+#[inline]
 pub(crate) fn try_replace(next: Option<Context>) -> Result<Option<Context>, Option<Context>> {
     let mut next = Some(next);
     let res = CURRENT.try_with(|slot| match slot.try_borrow_mut() {
