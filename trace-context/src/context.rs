@@ -847,7 +847,10 @@ mod tests {
         assert!(!child.remote_parent());
         assert_eq!(child.sampling(), Sampling::Debug);
         assert!(child.random_trace_id());
-        assert_eq!(child.app_trace_id().map(AppTraceId::as_str), Some(app.as_str()));
+        assert_eq!(
+            child.app_trace_id().map(AppTraceId::as_str),
+            Some(app.as_str())
+        );
         assert_eq!(child.tracestate(), Some("vendor=1"));
         assert_eq!(child.fields().collect::<Vec<_>>(), vec![("user", "42")]);
     }
