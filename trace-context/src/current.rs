@@ -13,6 +13,7 @@ thread_local! {
 }
 
 /// Runs `f` with the current context borrowed.
+#[inline]
 pub(crate) fn with<R>(f: impl FnOnce(Option<&Context>) -> R) -> R {
     let mut f = Some(f);
     let out = CURRENT.try_with(|slot| match slot.try_borrow() {
