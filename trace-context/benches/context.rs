@@ -7,7 +7,11 @@
 //! * `mint_format`: mint a trace id and render its 32-char text vs
 //!   `uuid::Uuid::new_v4().to_string()` (goal: ratio <= 0.5);
 //! * `extract_traceparent`, `extract_b3_single`, `extract_b3_multi`: our extraction vs
-//!   OpenTelemetry's propagators on the same carrier (goal: ratio <= 0.5).
+//!   OpenTelemetry's propagators on the same carrier (goal: ratio <= 0.5);
+//! * `layer`: what `ContextLayer` adds to a `tracing` span made inside a request, against the
+//!   bare registry in the same run: a user span entered once (`info_span!(..).entered()`),
+//!   entered three times (a future polled three times), and two nested spans entered three
+//!   times (nested `#[instrument]` futures).
 //!
 //! Run: `cargo bench -p trace-context --bench context`. Figures: trace-context/BENCHMARKS.md.
 #![allow(deprecated)] // opentelemetry-zipkin 0.33 marks its API deprecated; it is the B3 peer.
@@ -351,9 +355,65 @@ fn extract(c: &mut Criterion) {
     g.finish();
 }
 
+/// A user span inside a request: made, entered once, closed.
+#[inline(never)]
+fn layer_user_span() {
+    let span = tracing::info_span!("load order", order.id = 1001u64).entered();
+    drop(black_box(span));
+}
+
+/// A user span entered three times, as a future polled three times.
+#[inline(never)]
+fn layer_user_span_3_enters() {
+    let span = tracing::info_span!("load order", order.id = 1001u64);
+    for _ in 0..3 {
+        let _e = span.enter();
+        black_box(&span);
+    }
+    drop(black_box(span));
+}
+
+/// Two nested spans entered together three times, as nested `#[instrument]` futures.
+#[inline(never)]
+fn layer_nested_3_enters() {
+    let outer = tracing::info_span!("submit order");
+    let inner = outer.in_scope(|| tracing::info_span!("load order"));
+    for _ in 0..3 {
+        let _o = outer.enter();
+        let _i = inner.enter();
+        black_box(&inner);
+    }
+    drop(black_box(inner));
+    drop(black_box(outer));
+}
+
+fn layer(c: &mut Criterion) {
+    use tracing_subscriber::layer::SubscriberExt;
+    let mut g = c.benchmark_group("layer");
+    let request = Context::new_root();
+    let _guard = request.enter();
+    let bare = tracing::Dispatch::new(tracing_subscriber::registry());
+    let layered = tracing::Dispatch::new(
+        tracing_subscriber::registry().with(trace_context::ContextLayer::new()),
+    );
+    let cases: [(&str, fn()); 3] = [
+        ("user_span", layer_user_span),
+        ("user_span_3_enters", layer_user_span_3_enters),
+        ("nested_3_enters", layer_nested_3_enters),
+    ];
+    for (name, f) in cases {
+        for (peer, dispatch) in [("registry", &bare), ("registry_context_layer", &layered)] {
+            tracing::dispatcher::with_default(dispatch, || {
+                g.bench_function(format!("{name}/{peer}"), |b| b.iter(f));
+            });
+        }
+    }
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = config();
-    targets = current_id, spawn_await, mint_format, extract
+    targets = current_id, spawn_await, mint_format, extract, layer
 }
 criterion_main!(benches);

@@ -295,11 +295,20 @@ impl Context {
     /// assert_eq!(child.parent_span_id(), Some(parent.span_id()));
     /// ```
     pub fn child(&self) -> Context {
-        let mut inner = (*self.0).clone();
-        inner.parent_span_id = Some(inner.span_id);
-        inner.span_id = SpanId::random();
-        inner.remote_parent = false;
-        Context(Arc::new(inner))
+        // Field by field into the new allocation: cloning `Inner` first and moving it into the
+        // `Arc` copied the whole struct (the inline application id included) twice.
+        let p = &*self.0;
+        Context(Arc::new(Inner {
+            trace_id: p.trace_id,
+            span_id: SpanId::random(),
+            parent_span_id: Some(p.span_id),
+            app_trace_id: p.app_trace_id.clone(),
+            sampling: p.sampling,
+            remote_parent: false,
+            random_trace_id: p.random_trace_id,
+            tracestate: p.tracestate.clone(),
+            fields: p.fields.clone(),
+        }))
     }
 
     /// The trace id.
@@ -818,5 +827,32 @@ mod tests {
         let c = Context::new_root();
         let same = c.clone().with_mdc_fields(&MdcFields::new());
         assert!(same.ptr_eq(&c));
+    }
+
+    #[test]
+    fn a_child_keeps_everything_but_the_span_ids_and_the_remote_mark() {
+        let app = AppTraceId::parse(b"1716268000123-web-42").unwrap();
+        let parent = Context::builder(TraceId::random())
+            .parent_span_id(Some(SpanId::random()))
+            .remote_parent(true)
+            .sampling(Sampling::Debug)
+            .random_trace_id(true)
+            .app_trace_id(app.clone())
+            .tracestate(Some(Arc::from("vendor=1")))
+            .field("user", "42")
+            .build();
+        let child = parent.child();
+        assert_eq!(child.trace_id(), parent.trace_id());
+        assert_eq!(child.parent_span_id(), Some(parent.span_id()));
+        assert_ne!(child.span_id(), parent.span_id());
+        assert!(!child.remote_parent());
+        assert_eq!(child.sampling(), Sampling::Debug);
+        assert!(child.random_trace_id());
+        assert_eq!(
+            child.app_trace_id().map(AppTraceId::as_str),
+            Some(app.as_str())
+        );
+        assert_eq!(child.tracestate(), Some("vendor=1"));
+        assert_eq!(child.fields().collect::<Vec<_>>(), vec![("user", "42")]);
     }
 }

@@ -13,6 +13,7 @@ thread_local! {
 }
 
 /// Runs `f` with the current context borrowed.
+#[inline]
 pub(crate) fn with<R>(f: impl FnOnce(Option<&Context>) -> R) -> R {
     let mut f = Some(f);
     let out = CURRENT.try_with(|slot| match slot.try_borrow() {
@@ -37,6 +38,7 @@ pub(crate) fn swap(value: &mut Option<Context>) {
 }
 
 /// Installs `next`, or gives it back when the slot cannot be changed now.
+#[inline]
 pub(crate) fn try_replace(next: Option<Context>) -> Result<Option<Context>, Option<Context>> {
     let mut next = Some(next);
     let res = CURRENT.try_with(|slot| match slot.try_borrow_mut() {

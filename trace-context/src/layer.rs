@@ -1,6 +1,7 @@
 //! Keeps the MDC and the `tracing` span tree in step.
 
 use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tracing_core::span::{Attributes, Id};
 use tracing_core::Subscriber;
@@ -20,6 +21,9 @@ struct Entered {
     id: Id,
     /// `None` when the swap was refused (a read of the slot was in progress): nothing to undo.
     swapped: Option<Swapped>,
+    /// `Some(epoch)` when the span was created on this thread by this layer and its context was
+    /// cached with that [`EPOCH`] (see [`Cached`]): the exit may cache it again.
+    cache_epoch: Option<u64>,
 }
 
 /// The context swap made when a span was entered.
@@ -38,9 +42,45 @@ struct Swapped {
     kept: Option<Context>,
 }
 
-thread_local! {
+/// The context of the span this thread created last (or entered last, of those it created),
+/// so that entering it needs no registry look-up: `info_span!(..).entered()`, `#[instrument]`
+/// and a future polled again on the thread that made its span.
+///
+/// Valid only for the layer that filled it (`layer`: registries number their spans alike),
+/// the span it names (`id`: an id is reused only after its span closed, and only by the
+/// thread that created it, whose next `on_new_span` with that id replaces or clears this
+/// entry), and as long as no span's context was replaced in an extension since (`epoch`
+/// equal to [`EPOCH`]: a span entered on another thread may have changed it there).
+struct Cached {
+    layer: u64,
+    id: u64,
+    epoch: u64,
+    /// Taken out while the span is entered (it is the handle installed), put back on exit.
+    context: Option<Context>,
+}
+
+/// This thread's part of the layer's state.
+struct Local {
     /// The spans with a context entered on this thread, innermost last.
-    static ENTERED: RefCell<Vec<Entered>> = const { RefCell::new(Vec::new()) };
+    entered: Vec<Entered>,
+    cached: Option<Cached>,
+}
+
+/// Counts the replacements of a span's context in its extension (an MDC change made while the
+/// span was entered): a [`Cached`] context filled before the last one may be stale.
+static EPOCH: AtomicU64 = AtomicU64::new(0);
+
+/// Numbers the layers (see [`Cached`]); 0 is a layer never added to a subscriber, which
+/// caches nothing.
+static NEXT_LAYER: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    static LOCAL: RefCell<Local> = const {
+        RefCell::new(Local {
+            entered: Vec::new(),
+            cached: None,
+        })
+    };
     /// The span about to be entered by [`crate::scope_in_span`], which has installed the
     /// context itself (its id as a number; 0: none, span ids are never 0).
     static PREINSTALLED: Cell<u64> = const { Cell::new(0) };
@@ -90,7 +130,8 @@ fn retire(stack: &mut [Entered], id: &Id, old: Context) {
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ContextLayer {
-    _private: (),
+    /// This layer's number, given when it is added to a subscriber (0 before: see [`Cached`]).
+    instance: u64,
 }
 
 impl ContextLayer {
@@ -118,24 +159,78 @@ fn is_preinstalled(id: &Id) -> bool {
     PREINSTALLED.try_with(Cell::get) == Ok(id.into_u64())
 }
 
+impl ContextLayer {
+    /// Takes the cached context of span `key` for an enter, if this thread holds it: `Ok` with
+    /// the context when the cache is valid, `Err(true)` when the span was created here but the
+    /// cache is stale (dropped now), `Err(false)` when the cache is about another span.
+    #[inline]
+    fn take_cached(&self, cached: &mut Option<Cached>, key: u64) -> Result<(Context, u64), bool> {
+        let Some(c) = cached.as_mut() else {
+            return Err(false);
+        };
+        if c.layer != self.instance || c.id != key || self.instance == 0 {
+            return Err(false);
+        }
+        if c.epoch == EPOCH.load(Ordering::Relaxed) {
+            if let Some(context) = c.context.take() {
+                return Ok((context, c.epoch));
+            }
+            // Entered already on this thread (a nested enter): the outer enter holds it.
+            return Err(true);
+        }
+        *cached = None;
+        Err(true)
+    }
+}
+
 impl<S> Layer<S> for ContextLayer
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
+    fn on_layer(&mut self, _subscriber: &mut S) {
+        self.instance = NEXT_LAYER.fetch_add(1, Ordering::Relaxed);
+    }
+
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: LayerContext<'_, S>) {
-        let base = if attrs.is_contextual() {
-            Context::current()
+        let adopt = || attrs.metadata().fields().field(SPAN_KIND_FIELD).is_some();
+        let own = if attrs.is_contextual() {
+            current::with(|c| c.map(|c| if adopt() { c.clone() } else { c.child() }))
         } else {
-            attrs
-                .parent()
-                .and_then(|p| ctx.span(p))
-                .and_then(|p| p.extensions().get::<Context>().cloned())
+            attrs.parent().and_then(|p| ctx.span(p)).and_then(|p| {
+                p.extensions()
+                    .get::<Context>()
+                    .map(|c| if adopt() { c.clone() } else { c.child() })
+            })
         };
-        // Outside any context the span gets none, and is not even looked up.
-        let Some(base) = base else { return };
-        let Some(span) = ctx.span(id) else { return };
-        let adopt = attrs.metadata().fields().field(SPAN_KIND_FIELD).is_some();
-        let own = if adopt { base } else { base.child() };
+        let key = id.into_u64();
+        // Outside any context the span gets none, and is not even looked up; a cached context
+        // of an earlier span with the same id (closed since) is forgotten.
+        let span = match own {
+            Some(_) => ctx.span(id),
+            None => None,
+        };
+        let (Some(own), Some(span)) = (own, span) else {
+            let _ = LOCAL.try_with(|l| {
+                if let Ok(mut l) = l.try_borrow_mut() {
+                    if l.cached.as_ref().is_some_and(|c| c.id == key) {
+                        l.cached = None;
+                    }
+                }
+            });
+            return;
+        };
+        if self.instance != 0 {
+            let _ = LOCAL.try_with(|l| {
+                if let Ok(mut l) = l.try_borrow_mut() {
+                    l.cached = Some(Cached {
+                        layer: self.instance,
+                        id: key,
+                        epoch: EPOCH.load(Ordering::Relaxed),
+                        context: Some(own.clone()),
+                    });
+                }
+            });
+        }
         span.extensions_mut().insert(own);
     }
 
@@ -146,25 +241,37 @@ where
         if is_preinstalled(id) {
             return;
         }
-        let Some(own) = ctx
-            .span(id)
-            .and_then(|span| span.extensions().get::<Context>().cloned())
-        else {
-            return;
-        };
-        let installed = own.addr();
-        let swapped = current::try_replace(Some(own))
-            .ok()
-            .map(|previous| Swapped {
-                installed,
-                previous,
-                kept: None,
-            });
-        ENTERED.with(|s| {
-            s.borrow_mut().push(Entered {
+        let _ = LOCAL.try_with(|l| {
+            let Ok(mut l) = l.try_borrow_mut() else {
+                return;
+            };
+            let (own, cache_epoch) = match self.take_cached(&mut l.cached, id.into_u64()) {
+                Ok((own, epoch)) => (own, Some(epoch)),
+                Err(created_here) => {
+                    // Read before the extension: a replacement not seen there bumps it after.
+                    let epoch = created_here.then(|| EPOCH.load(Ordering::Relaxed));
+                    let Some(own) = ctx
+                        .span(id)
+                        .and_then(|span| span.extensions().get::<Context>().cloned())
+                    else {
+                        return;
+                    };
+                    (own, epoch)
+                }
+            };
+            let installed = own.addr();
+            let swapped = current::try_replace(Some(own))
+                .ok()
+                .map(|previous| Swapped {
+                    installed,
+                    previous,
+                    kept: None,
+                });
+            l.entered.push(Entered {
                 id: id.clone(),
                 swapped,
-            })
+                cache_epoch,
+            });
         });
     }
 
@@ -172,51 +279,96 @@ where
         if is_preinstalled(id) {
             return;
         }
-        let entry = ENTERED.with(|s| {
-            let mut stack = s.borrow_mut();
+        let _ = LOCAL.try_with(|l| {
+            let Ok(mut l) = l.try_borrow_mut() else {
+                return;
+            };
+            let l = &mut *l;
+            let stack = &mut l.entered;
             // Spans exit in the reverse order of their enters, so this is the last entry.
             let entry = if stack.last().is_some_and(|e| e.id == *id) {
-                stack.pop()?
+                stack.pop()
             } else {
-                let pos = stack.iter().rposition(|e| e.id == *id)?;
-                stack.remove(pos)
+                stack
+                    .iter()
+                    .rposition(|e| e.id == *id)
+                    .map(|pos| stack.remove(pos))
+            };
+            let Some(Entered {
+                swapped,
+                cache_epoch,
+                ..
+            }) = entry
+            else {
+                return;
+            };
+            let Some(Swapped {
+                installed,
+                previous,
+                kept,
+            }) = swapped
+            else {
+                return;
             };
             // A snapshot kept alive for this entry may be installed by an outer entry of the
             // same span too: it keeps it from now on.
-            if let Some(kept) = entry.swapped.as_ref().and_then(|s| s.kept.clone()) {
-                retire(&mut stack, id, kept);
+            if let Some(kept) = &kept {
+                retire(stack, id, kept.clone());
             }
-            Some(entry)
+            let Ok(Some(now)) = current::try_replace(previous) else {
+                return;
+            };
+            let key = id.into_u64();
+            // The common case: the MDC was not changed inside the span, the snapshot installed
+            // on enter is still the current one and the span's copy is up to date: no span
+            // look-up, and the handle goes back to the cache for the next enter.
+            if now.addr() == installed {
+                if let Some(epoch) = cache_epoch {
+                    self.cache(&mut l.cached, key, epoch, now);
+                }
+                return;
+            }
+            drop(kept);
+            let Some(span) = ctx.span(id) else { return };
+            let mut ext = span.extensions_mut();
+            let Some(own) = ext.get_mut::<Context>() else {
+                return;
+            };
+            if own.span_id() != now.span_id() || own.trace_id() != now.trace_id() {
+                return;
+            }
+            let old = std::mem::replace(own, now.clone());
+            // Under the extension's lock: of two replacements of this span's context, the
+            // later one also counts last.
+            let epoch = EPOCH.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+            drop(ext);
+            // An outer enter of this span on this thread may have installed `old`: it must stay
+            // shared (and its address unique) until that enter's exit.
+            retire(stack, id, old);
+            if cache_epoch.is_some() {
+                self.cache(&mut l.cached, key, epoch, now);
+            }
         });
-        let Some(Swapped {
-            installed,
-            previous,
-            kept,
-        }) = entry.and_then(|e| e.swapped)
-        else {
-            return;
-        };
-        let Ok(Some(now)) = current::try_replace(previous) else {
-            return;
-        };
-        // The common case: the MDC was not changed inside the span, the snapshot installed on
-        // enter is still the current one and the span's copy is up to date: no span lookup.
-        if now.addr() == installed {
-            return;
+    }
+}
+
+impl ContextLayer {
+    /// Caches `context` as span `key`'s, valid while [`EPOCH`] is `epoch`.
+    #[inline(always)]
+    fn cache(&self, cached: &mut Option<Cached>, key: u64, epoch: u64, context: Context) {
+        match cached {
+            Some(c) if c.id == key && c.layer == self.instance => {
+                c.epoch = epoch;
+                c.context = Some(context);
+            }
+            _ => {
+                *cached = Some(Cached {
+                    layer: self.instance,
+                    id: key,
+                    epoch,
+                    context: Some(context),
+                })
+            }
         }
-        drop(kept);
-        let Some(span) = ctx.span(id) else { return };
-        let mut ext = span.extensions_mut();
-        let Some(own) = ext.get_mut::<Context>() else {
-            return;
-        };
-        if own.span_id() != now.span_id() || own.trace_id() != now.trace_id() {
-            return;
-        }
-        let old = std::mem::replace(own, now);
-        drop(ext);
-        // An outer enter of this span on this thread may have installed `old`: it must stay
-        // shared (and its address unique) until that enter's exit.
-        ENTERED.with(|s| retire(&mut s.borrow_mut(), id, old));
     }
 }

@@ -447,3 +447,68 @@ fn a_panic_inside_scope_in_span_leaves_an_outer_enter_of_the_span_in_place() {
     drop(outer);
     assert!(Context::current().unwrap().ptr_eq(&req));
 }
+
+#[test]
+fn a_change_made_on_another_thread_is_seen_when_the_span_is_entered_again_here() {
+    seen();
+    let req = request();
+    let _g = req.enter();
+    // Created and entered here: the layer keeps its context at hand for the next enter here.
+    let span = tracing::info_span!("moved.span");
+    let own = span.in_scope(|| Context::current().unwrap());
+    // Entered on another thread, where the MDC is changed inside it.
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let _e = span.enter();
+            assert_eq!(Context::current().unwrap().span_id(), own.span_id());
+            assert!(mdc::put("elsewhere", "1"));
+        });
+    });
+    // Entered here again: the change made there is seen.
+    let _e = span.enter();
+    assert_eq!(mdc::get("elsewhere").as_deref(), Some("1"));
+    assert_eq!(Context::current().unwrap().span_id(), own.span_id());
+}
+
+#[test]
+fn spans_of_two_subscribers_with_the_same_id_keep_their_own_contexts() {
+    // Two fresh registries number their spans alike: the first span of each has the same id.
+    let first = tracing::Dispatch::new(tracing_subscriber::registry().with(ContextLayer::new()));
+    let second = tracing::Dispatch::new(tracing_subscriber::registry().with(ContextLayer::new()));
+    let (a, b) = (request(), request());
+    let span_b = tracing::dispatcher::with_default(&second, || {
+        b.scope(|| tracing::info_span!("second.span", span.kind = "server"))
+    });
+    // Created after it, on this thread, with the same id.
+    let span_a = tracing::dispatcher::with_default(&first, || {
+        a.scope(|| tracing::info_span!("first.span", span.kind = "server"))
+    });
+    assert_eq!(span_a.id(), span_b.id());
+    tracing::dispatcher::with_default(&second, || {
+        let _e = span_b.enter();
+        assert!(Context::current().unwrap().ptr_eq(&b));
+    });
+    tracing::dispatcher::with_default(&first, || {
+        let _e = span_a.enter();
+        assert!(Context::current().unwrap().ptr_eq(&a));
+    });
+}
+
+#[test]
+fn a_span_made_outside_any_context_with_the_id_of_a_closed_span_gets_no_context() {
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(ContextLayer::new()));
+    tracing::dispatcher::with_default(&dispatch, || {
+        let req = request();
+        let inside = req.scope(|| tracing::info_span!("reuse.inside"));
+        let id = inside.id();
+        drop(inside);
+        // The registry hands the closed span's slot out again, with a new generation each
+        // time, until the generation wraps and the id itself comes back.
+        let reused = (0..1u32 << 20)
+            .map(|_| tracing::info_span!("reuse.outside"))
+            .find(|span| span.id() == id)
+            .expect("the registry reuses a span id once its generation wraps");
+        let _e = reused.enter();
+        assert!(Context::current().is_none());
+    });
+}
