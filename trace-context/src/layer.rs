@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tracing_core::span::{Attributes, Id};
 use tracing_core::Subscriber;
 use tracing_subscriber::layer::{Context as LayerContext, Layer};
-use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::registry::{LookupSpan, Registry};
 
 use crate::{current, Context};
 
@@ -47,9 +47,9 @@ struct Swapped {
 /// and a future polled again on the thread that made its span.
 ///
 /// Valid only for the layer that filled it (`layer`: registries number their spans alike),
-/// the span it names (`id`: an id is reused only after its span closed, and only by the
-/// thread that created it, whose next `on_new_span` with that id replaces or clears this
-/// entry), and as long as no span's context was replaced in an extension since (`epoch`
+/// the span it names (`id`: in `tracing-subscriber`'s `Registry`, the only span store a layer
+/// caches for, an id is reused only after its span closed, and only by the thread that
+/// created it, whose next `on_new_span` with that id replaces or clears this entry), and as long as no span's context was replaced in an extension since (`epoch`
 /// equal to [`EPOCH`]: a span entered on another thread may have changed it there).
 struct Cached {
     layer: u64,
@@ -187,8 +187,14 @@ impl<S> Layer<S> for ContextLayer
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
-    fn on_layer(&mut self, _subscriber: &mut S) {
-        self.instance = NEXT_LAYER.fetch_add(1, Ordering::Relaxed);
+    fn on_layer(&mut self, subscriber: &mut S) {
+        // The cache relies on how `tracing-subscriber`'s `Registry` hands out span ids (a
+        // closed span's id is given out again only by the thread that created it): with another
+        // span store, this layer caches nothing.
+        let subscriber: &dyn Subscriber = subscriber;
+        if subscriber.is::<Registry>() {
+            self.instance = NEXT_LAYER.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: LayerContext<'_, S>) {
@@ -370,5 +376,30 @@ impl ContextLayer {
                 })
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tracing_subscriber::layer::SubscriberExt;
+
+    use super::*;
+
+    /// The layer's number, as the subscriber holding it has it.
+    fn instance(subscriber: &dyn Subscriber) -> u64 {
+        subscriber
+            .downcast_ref::<ContextLayer>()
+            .map_or(0, |l| l.instance)
+    }
+
+    #[test]
+    fn caches_over_a_registry_first_or_later_in_the_stack() {
+        assert_eq!(ContextLayer::new().instance, 0);
+        let first = tracing_subscriber::registry().with(ContextLayer::new());
+        let later = tracing_subscriber::registry()
+            .with(tracing_subscriber::filter::LevelFilter::INFO)
+            .with(ContextLayer::new());
+        let (a, b) = (instance(&first), instance(&later));
+        assert!(a != 0 && b != 0 && a != b, "{a} {b}");
     }
 }
