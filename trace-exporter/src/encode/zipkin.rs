@@ -248,21 +248,23 @@ fn write_span_with<O: JsonOut>(span: &SpanRecord, out: &mut O, local: Option<&[u
         out.byte(b']');
     }
     let mut first = true;
-    for (pair, key_len) in span.tags.iter_joined() {
-        if key_len == 0 || key_len > pair.len() {
+    for (key, key_clean, value) in span.tags.iter_raw() {
+        if key.is_empty() {
             continue;
         }
         out.raw(if first { b",\"tags\":{\"" } else { b",\"" });
         first = false;
-        let (key, value) = pair.split_at(key_len);
-        if json::is_clean(pair) {
-            // The common case: one check for both, plain copies.
+        // The recorder's well-known names need no check; other texts are checked without a
+        // branch per word, then copied whole (the common case) or escaped.
+        if key_clean || json::is_clean(key) {
             out.raw(key);
-            out.raw(b"\":\"");
-            out.raw(value);
         } else {
             json::escaped(out, key);
-            out.raw(b"\":\"");
+        }
+        out.raw(b"\":\"");
+        if json::is_clean(value) {
+            out.raw(value);
+        } else {
             json::escaped(out, value);
         }
         out.byte(b'"');

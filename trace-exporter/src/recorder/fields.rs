@@ -25,10 +25,10 @@ pub(crate) struct Recording {
     /// True while the span's own attributes are recorded: their names are unique and no tag
     /// is set yet, so no earlier value needs replacing.
     pub(crate) fresh: bool,
-    /// Where the `http.method` and `http.route` tags are ([`crate::Tags::value_at`]), so
-    /// naming the span when it closes needs no search.
-    pub(crate) method_at: Option<usize>,
-    pub(crate) route_at: Option<usize>,
+    /// An `http.method` / `http.route` tag was stored (naming the span when it closes looks
+    /// them up only in unusual cases).
+    pub(crate) has_method: bool,
+    pub(crate) has_route: bool,
     /// The recycled record's name buffer, for a `"get /order/{id}"` name.
     pub(crate) name_buf: Option<String>,
     /// The recycled record's remote service name buffer, for `net.peer.name`.
@@ -85,13 +85,35 @@ impl Recording {
     }
 
     pub(crate) fn set(&mut self, name: &'static str, value: Value<'_>, services: &dyn Services) {
-        // The HTTP fields are plain tags: skip comparing them with every special name.
-        if name.starts_with("http.") {
-            return self.tag(name, value);
-        }
-        match name {
-            FIELD_SPAN_KIND => self.span.kind = Kind::parse(&value.text()),
-            FIELD_SERVICE_NAME => {
+        match role(name) {
+            Role::Tag => {
+                self.tag(name, false, value, self.fresh);
+            }
+            Role::Known => {
+                self.tag(name, true, value, self.fresh);
+            }
+            // It may already hold the context's application id.
+            Role::AppTraceId => {
+                self.tag(name, true, value, false);
+            }
+            Role::Method => {
+                if let Some(text) = self.tag(name, true, value, self.fresh) {
+                    self.method_lower = text.and_then(lower_method);
+                    self.has_method = true;
+                    self.name_ready = false;
+                }
+            }
+            Role::Route => {
+                if let Some(text) = self.tag(name, true, value, self.fresh) {
+                    self.has_route = true;
+                    self.name_ready = false;
+                    if let (Some(method), Some(route)) = (self.method_lower, text) {
+                        self.write_name(method, route);
+                    }
+                }
+            }
+            Role::Kind => self.span.kind = Kind::parse(&value.text()),
+            Role::Service => {
                 let text = value.text();
                 let text = text.trim();
                 if !text.is_empty() {
@@ -100,7 +122,7 @@ impl Recording {
                     self.service_set = true;
                 }
             }
-            "net.peer.name" | "net.peer.ip" | "server.address" | "client.address" => {
+            Role::Peer => {
                 let text = value.text();
                 let text = text.trim();
                 match text
@@ -118,7 +140,7 @@ impl Recording {
                     Err(_) => {}
                 }
             }
-            "net.peer.port" | "server.port" | "client.port" => {
+            Role::Port => {
                 let port = match value {
                     Value::U64(n) => u16::try_from(n).ok(),
                     Value::I64(n) => u16::try_from(n).ok(),
@@ -128,56 +150,48 @@ impl Recording {
                     self.remote().port = (port != 0).then_some(port);
                 }
             }
-            "error" if matches!(value, Value::Bool(false)) => {}
-            _ => self.tag(name, value),
+            Role::Error if matches!(value, Value::Bool(false)) => {}
+            Role::Error => {
+                self.tag(name, true, value, self.fresh);
+            }
         }
     }
 
-    /// Stores a value as a tag, without an allocation of its own.
-    fn tag(&mut self, name: &'static str, value: Value<'_>) {
+    /// Stores a value as a tag (`clean`: a name known to need no JSON escaping; `unique`:
+    /// known not to be set yet), without an allocation of its own. `None` when it was not
+    /// stored; else the text stored when the value was text.
+    #[inline]
+    fn tag<'v>(
+        &mut self,
+        name: &'static str,
+        clean: bool,
+        value: Value<'v>,
+        unique: bool,
+    ) -> Option<Option<&'v str>> {
         let tags = &mut self.span.tags;
-        // `app.trace_id` may already hold the context's application id.
-        let unique = self.fresh && name != "app.trace_id";
-        let (at, text) = match value {
+        let (stored, text) = match value {
             Value::Str(s) => {
-                let s = bounded(s);
-                (tags.insert(name, &s, unique), Some(s))
+                let s = bounded_str(s);
+                (tags.insert(name, clean, s, unique), Some(s))
             }
             Value::Bool(b) => (
-                tags.insert(name, if b { "true" } else { "false" }, unique),
+                tags.insert(name, clean, if b { "true" } else { "false" }, unique),
                 None,
             ),
             Value::U64(n) => (
-                tags.insert(name, itoa::Buffer::new().format(n), unique),
+                tags.insert(name, clean, itoa::Buffer::new().format(n), unique),
                 None,
             ),
             Value::I64(n) => (
-                tags.insert(name, itoa::Buffer::new().format(n), unique),
+                tags.insert(name, clean, itoa::Buffer::new().format(n), unique),
                 None,
             ),
             Value::Debug(d) => (
-                tags.insert_display(name, format_args!("{d:?}"), MAX_TAG_VALUE, unique),
+                tags.insert_display(name, clean, format_args!("{d:?}"), MAX_TAG_VALUE, unique),
                 None,
             ),
         };
-        if at.is_none() {
-            return;
-        }
-        match name {
-            "http.method" => {
-                self.method_at = at;
-                self.method_lower = text.and_then(|m| lower_method(&m));
-                self.name_ready = false;
-            }
-            "http.route" => {
-                self.route_at = at;
-                self.name_ready = false;
-                if let (Some(method), Some(route)) = (self.method_lower, text) {
-                    self.write_name(method, &route);
-                }
-            }
-            _ => {}
-        }
+        stored.then_some(text)
     }
 
     /// Writes `"<method> <route>"` into the name buffer.
@@ -204,15 +218,18 @@ impl Recording {
             return self.name_buf.take().map(Cow::Owned);
         }
         if let Some(method) = self.method_lower {
-            if kind != Kind::Server || self.route_at.is_none() {
+            if kind != Kind::Server || !self.has_route {
                 return Some(Cow::Borrowed(method));
             }
         }
         // Unusual spans: a method outside the table, a route before the method, values
         // recorded as numbers or `Debug`.
+        if !self.has_method {
+            return None;
+        }
         let tags = &self.span.tags;
-        let method = self.method_at.and_then(|at| tags.value_at(at))?;
-        let route = self.route_at.and_then(|at| tags.value_at(at));
+        let method = tags.get("http.method")?;
+        let route = tags.get("http.route").filter(|_| self.has_route);
         Some(rpc_name(kind, method, route, &mut self.name_buf))
     }
 }
@@ -253,14 +270,63 @@ impl fmt::Write for StackText {
 
 /// Cuts a value to [`MAX_TAG_VALUE`] bytes on a character boundary.
 pub(crate) fn bounded(s: &str) -> Cow<'_, str> {
+    Cow::Borrowed(bounded_str(s))
+}
+
+/// [`bounded`] as a plain `&str`.
+#[inline]
+fn bounded_str(s: &str) -> &str {
     if s.len() <= MAX_TAG_VALUE {
-        return Cow::Borrowed(s);
+        return s;
     }
     let mut end = MAX_TAG_VALUE;
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    Cow::Borrowed(&s[..end])
+    &s[..end]
+}
+
+/// What a span field means for the Zipkin span.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Role {
+    /// A plain tag under the field's name.
+    Tag,
+    /// A tag with a well-known name (no JSON escaping needed).
+    Known,
+    /// `http.method`: a tag, and the span's name.
+    Method,
+    /// `http.route`: a tag, and the server span's name.
+    Route,
+    /// `app.trace_id`: a tag that may already hold the context's application id.
+    AppTraceId,
+    /// `span.kind`.
+    Kind,
+    /// `service.name`: the local endpoint.
+    Service,
+    /// `net.peer.name` and its aliases: the remote endpoint's address or name.
+    Peer,
+    /// `net.peer.port` and its aliases: the remote endpoint's port.
+    Port,
+    /// `error`: a tag unless `false`.
+    Error,
+}
+
+/// The role of a field name: one `match` (compiled to length checks and word compares, the
+/// HTTP names first).
+#[inline]
+fn role(name: &str) -> Role {
+    match name {
+        "http.method" => Role::Method,
+        "http.route" => Role::Route,
+        "http.path" | "http.status_code" | "http.url" => Role::Known,
+        FIELD_SPAN_KIND => Role::Kind,
+        FIELD_SERVICE_NAME => Role::Service,
+        "error" => Role::Error,
+        "app.trace_id" => Role::AppTraceId,
+        "net.peer.name" | "net.peer.ip" | "server.address" | "client.address" => Role::Peer,
+        "net.peer.port" | "server.port" | "client.port" => Role::Port,
+        _ => Role::Tag,
+    }
 }
 
 /// The local endpoint of a named service (the layer's shared endpoints).

@@ -231,7 +231,7 @@ fn new_record(c: &Context, name: &'static str, local: Arc<Endpoint>) -> (Box<Spa
         None => {
             let mut r = Box::new(SpanRecord::new(c.trace_id(), c.span_id(), name, local));
             // Room for the ~8 fields of a server or client span without growing.
-            r.tags = Tags::from_buffer(super::pool::take(512));
+            r.tags = Tags::from_buffer(super::pool::take(512), 8);
             (
                 r,
                 Spare {
@@ -273,14 +273,15 @@ where
             record.debug = c.sampling() == Sampling::Debug;
             record.shared = c.remote_parent();
             if let Some(app) = c.app_trace_id() {
-                record.tags.set("app.trace_id", app.as_str());
+                // A validated id: short, nothing to escape.
+                record.tags.insert("app.trace_id", true, app.as_str(), true);
             }
             Recording {
                 span: record,
                 start: SystemTime::now(),
                 fresh: true,
-                method_at: None,
-                route_at: None,
+                has_method: false,
+                has_route: false,
                 name_buf,
                 peer_buf,
                 method_lower: None,
