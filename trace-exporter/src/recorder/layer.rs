@@ -2,7 +2,6 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -13,6 +12,7 @@ use tracing_subscriber::layer::{Context as LayerContext, Layer};
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 use super::fields::{EventVisitor, Recording, Services, SpanVisitor};
+use super::table::Table;
 use crate::reporter::REPORTER_TARGET;
 use crate::{Annotation, Endpoint, Kind, Sink, SpanRecord, Tags};
 
@@ -80,14 +80,26 @@ impl Endpoints {
 /// assert_eq!(span.tag("order"), Some("7"));
 /// assert_eq!(span.annotations[0].value, "cache miss");
 /// ```
-#[derive(Clone)]
+///
+/// A clone shares the sink and the service endpoints, and records into a table of its own (so
+/// clones may serve different subscribers, whose span ids overlap).
 pub struct ZipkinLayer {
     sink: Arc<dyn Sink>,
     local: Arc<Endpoint>,
     endpoints: Arc<Endpoints>,
-    /// Spans being recorded now: while it is zero, the callbacks of other spans return
-    /// without looking their span up.
-    live: Arc<AtomicUsize>,
+    /// The spans being recorded now, by id.
+    table: Table,
+}
+
+impl Clone for ZipkinLayer {
+    fn clone(&self) -> Self {
+        ZipkinLayer {
+            sink: Arc::clone(&self.sink),
+            local: Arc::clone(&self.local),
+            endpoints: Arc::clone(&self.endpoints),
+            table: Table::default(),
+        }
+    }
 }
 
 impl ZipkinLayer {
@@ -115,7 +127,7 @@ impl ZipkinLayer {
             sink,
             local: Arc::new(local),
             endpoints: Arc::default(),
-            live: Arc::default(),
+            table: Table::default(),
         }
     }
 
@@ -173,8 +185,11 @@ impl ZipkinLayer {
     {
         let mut parent = span.parent();
         while let Some(p) = parent {
-            if let Some(r) = p.extensions().get::<Recording>() {
-                return Arc::clone(&r.span.local_endpoint);
+            if let Some(e) = self
+                .table
+                .with(&p.id(), |r| Arc::clone(&r.span.local_endpoint))
+            {
+                return e;
             }
             parent = p.parent();
         }
@@ -297,27 +312,23 @@ where
         if !rec.service_set {
             rec.span.local_endpoint = self.inherited(&span);
         }
-        span.extensions_mut().insert(rec);
-        self.live.fetch_add(1, Ordering::AcqRel);
+        self.table.insert(id, rec);
     }
 
-    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: LayerContext<'_, S>) {
-        if self.live.load(Ordering::Acquire) == 0 {
+    fn on_record(&self, id: &Id, values: &Record<'_>, _ctx: LayerContext<'_, S>) {
+        if self.table.is_empty() {
             return;
         }
-        let Some(span) = ctx.span(id) else { return };
-        let mut ext = span.extensions_mut();
-        let Some(rec) = ext.get_mut::<Recording>() else {
-            return;
-        };
-        values.record(&mut SpanVisitor {
-            rec,
-            services: self,
+        self.table.visit(id, |rec| {
+            values.record(&mut SpanVisitor {
+                rec,
+                services: self,
+            });
         });
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: LayerContext<'_, S>) {
-        if self.live.load(Ordering::Acquire) == 0 {
+        if self.table.is_empty() {
             return;
         }
         // A contextual event belongs to the entered span, whose context `ContextLayer` made
@@ -325,37 +336,42 @@ where
         if event.is_contextual() && !Context::with_current(|c| c.is_some_and(Context::is_sampled)) {
             return;
         }
-        let Some(span) = ctx.event_span(event) else {
-            return;
-        };
-        if span.extensions().get::<Recording>().is_none() {
-            return;
-        }
         if event.metadata().target().starts_with(REPORTER_TARGET) {
             return;
         }
+        // The span: the entered one (or the explicit parent), found in the table by its id
+        // without a registry lookup; else the one the registry names (a per-layer filter may
+        // skip spans this layer does not see).
+        let direct = if event.is_contextual() {
+            ctx.current_span().id().cloned()
+        } else {
+            event.parent().cloned()
+        };
+        let recorded = |id: &Id| self.table.with(id, |_| ()).is_some();
+        let id = match direct.filter(|id| recorded(id)) {
+            Some(id) => id,
+            None => match ctx.event_span(event).map(|s| s.id()) {
+                Some(id) if recorded(&id) => id,
+                _ => return,
+            },
+        };
         let mut visitor = EventVisitor::new();
         event.record(&mut visitor);
         let annotation = Annotation {
             timestamp: micros(SystemTime::now()),
             value: visitor.finish(),
         };
-        let mut ext = span.extensions_mut();
-        if let Some(rec) = ext.get_mut::<Recording>() {
-            rec.span.annotations.push(annotation);
-        }
+        self.table
+            .with(&id, |rec| rec.span.annotations.push(annotation));
     }
 
-    fn on_close(&self, id: Id, ctx: LayerContext<'_, S>) {
-        if self.live.load(Ordering::Acquire) == 0 {
+    fn on_close(&self, id: Id, _ctx: LayerContext<'_, S>) {
+        if self.table.is_empty() {
             return;
         }
-        let Some(span) = ctx.span(&id) else { return };
-        let Some(rec) = span.extensions_mut().remove::<Recording>() else {
+        let Some(mut rec) = self.table.remove(&id) else {
             return;
         };
-        self.live.fetch_sub(1, Ordering::AcqRel);
-        let mut rec = rec;
         if let Some(kind @ (Kind::Server | Kind::Client)) = rec.span.kind {
             if let Some(name) = rec.rpc_name(kind) {
                 rec.span.name = name;
