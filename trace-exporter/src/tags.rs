@@ -233,7 +233,7 @@ impl Tags {
         let start = self.buf.len();
         self.buf.extend_from_slice(key.as_bytes());
         let mid = self.buf.len();
-        if let Some(end) = self.write_display(value, max) {
+        if let Some(end) = self.write_fmt(format_args!("{value}"), max) {
             self.entries.push(Entry {
                 key: Key::Copied(start as u32, mid as u32),
                 value: (mid as u32, end as u32),
@@ -243,13 +243,13 @@ impl Tags {
         }
     }
 
-    /// Sets a displayed tag with a `'static` key; `unique` when the key is known not to be set
-    /// yet. False when it was not stored.
-    pub(crate) fn insert_display(
+    /// Sets a formatted tag with a `'static` key, cut at `max` bytes; `unique` when the key is
+    /// known not to be set yet. False when it was not stored.
+    pub(crate) fn insert_fmt(
         &mut self,
         name: &'static str,
         clean: bool,
-        value: impl fmt::Display,
+        value: fmt::Arguments<'_>,
         max: usize,
         unique: bool,
     ) -> bool {
@@ -258,7 +258,7 @@ impl Tags {
             return false;
         }
         let start = self.buf.len();
-        match self.write_display(value, max) {
+        match self.write_fmt(value, max) {
             Some(end) => {
                 self.entries.push(Entry {
                     key,
@@ -270,13 +270,12 @@ impl Tags {
         }
     }
 
-    /// Appends the text `value` displays, cut at `max` bytes on a character boundary;
-    /// returns the end of the value, `None` (and nothing appended) when the buffer would
-    /// pass 4 GiB.
-    fn write_display(&mut self, value: impl fmt::Display, max: usize) -> Option<usize> {
+    /// Appends the formatted `value`, cut at `max` bytes on a character boundary; returns the
+    /// end of the value, `None` (and nothing appended) when the buffer would pass 4 GiB.
+    fn write_fmt(&mut self, value: fmt::Arguments<'_>, max: usize) -> Option<usize> {
         use fmt::Write as _;
         let start = self.buf.len();
-        if write!(Sink(&mut self.buf), "{value}").is_err() {
+        if Sink(&mut self.buf).write_fmt(value).is_err() {
             self.buf.truncate(start);
         }
         if self.buf.len() - start > max {
@@ -291,6 +290,11 @@ impl Tags {
             return None;
         }
         Some(self.buf.len())
+    }
+
+    /// The bytes of the last tag's value (for reading back a value just formatted in).
+    pub(crate) fn last_value(&self) -> &[u8] {
+        self.entries.last().map_or(&[], |e| self.bytes(e.value))
     }
 
     /// A tag's value.
@@ -432,7 +436,8 @@ mod tests {
     fn static_keys_mix_with_copied_keys() {
         let mut t = Tags::default();
         assert!(t.insert("http.method", true, "GET", true));
-        assert!(t.insert_display("n", false, 42, 10, true));
+        assert!(t.insert_fmt("n", false, format_args!("{}", 42), 10, true));
+        assert_eq!(t.last_value(), b"42");
         // A copied key replaces a static one of the same text, and the other way round.
         t.set("http.method", "POST");
         assert!(t.insert("n", false, "43", false));
@@ -451,7 +456,7 @@ mod tests {
         t.remove("n");
         assert_eq!(t.get("n"), None);
         assert_eq!(t.len(), 1);
-        assert!(t.insert_display("c", true, "é".repeat(3), 3, false));
+        assert!(t.insert_fmt("c", true, format_args!("{}", "é".repeat(3)), 3, false));
         assert_eq!(t.get("c"), Some("é"));
         assert_eq!(t.iter_raw().last().map(|(_, clean, _)| clean), Some(true));
     }

@@ -72,11 +72,39 @@ impl Recording {
             .get_or_insert_with(Endpoint::default)
     }
 
-    /// Records a formatted value (`%method`, `%url`, `display(ip)`): written once into a
-    /// stack buffer, then handled as text (no allocation to read it as an address or a port,
-    /// a method recognised for the span's name, a plain tag copy); written straight into the
-    /// tag buffer when longer than the stack buffer.
+    /// Records a formatted value (`%method`, `%url`, `display(ip)`). A tag (`%url`, `%method`)
+    /// is formatted straight into the tag buffer (the method then read back from there for
+    /// the span's name); a value read as something else (an address, a port, a kind) is
+    /// written once into a stack buffer and handled as text, without an allocation (formatted
+    /// into the tag buffer when longer than the stack buffer).
     fn set_debug(&mut self, name: &'static str, value: &dyn fmt::Debug, services: &dyn Services) {
+        match role(name) {
+            Role::Tag | Role::Known | Role::Error => {
+                self.tag(
+                    name,
+                    role(name) != Role::Tag,
+                    Value::Debug(value),
+                    self.fresh,
+                );
+                return;
+            }
+            Role::AppTraceId => {
+                self.tag(name, true, Value::Debug(value), false);
+                return;
+            }
+            Role::Method => {
+                if self
+                    .tag(name, true, Value::Debug(value), self.fresh)
+                    .is_some()
+                {
+                    self.method_lower = lower_method(self.span.tags.last_value());
+                    self.has_method = true;
+                    self.name_ready = false;
+                }
+                return;
+            }
+            _ => {}
+        }
         let mut text = StackText::new();
         if write!(text, "{value:?}").is_ok() {
             return self.set(name, Value::Str(text.as_str()), services);
@@ -98,7 +126,7 @@ impl Recording {
             }
             Role::Method => {
                 if let Some(text) = self.tag(name, true, value, self.fresh) {
-                    self.method_lower = text.and_then(lower_method);
+                    self.method_lower = text.and_then(|m| lower_method(m.as_bytes()));
                     self.has_method = true;
                     self.name_ready = false;
                 }
@@ -187,7 +215,7 @@ impl Recording {
                 None,
             ),
             Value::Debug(d) => (
-                tags.insert_display(name, clean, format_args!("{d:?}"), MAX_TAG_VALUE, unique),
+                tags.insert_fmt(name, clean, format_args!("{d:?}"), MAX_TAG_VALUE, unique),
                 None,
             ),
         };
@@ -444,10 +472,10 @@ const METHODS: [(&str, &str); 9] = [
 ];
 
 /// The lower-case name of a standard method, in any case.
-fn lower_method(method: &str) -> Option<&'static str> {
+fn lower_method(method: &[u8]) -> Option<&'static str> {
     METHODS
         .iter()
-        .find(|(m, _)| m.eq_ignore_ascii_case(method))
+        .find(|(m, _)| m.as_bytes().eq_ignore_ascii_case(method))
         .map(|(_, l)| *l)
 }
 
@@ -459,7 +487,7 @@ fn rpc_name(
     route: Option<&str>,
     buf: &mut Option<String>,
 ) -> Cow<'static, str> {
-    let lower: Cow<'static, str> = match lower_method(method) {
+    let lower: Cow<'static, str> = match lower_method(method.as_bytes()) {
         Some(l) => Cow::Borrowed(l),
         None => Cow::Owned(method.to_ascii_lowercase()),
     };
