@@ -205,9 +205,14 @@ impl Tags {
         unique: bool,
     ) -> bool {
         let key = static_key(name, clean);
-        if !self.prepare(name, value.len(), unique) {
+        // A `'static` name is kept by reference: no length limit to check.
+        if self.buf.len() + value.len() > MAX_BUF {
             return false;
         }
+        if !unique && !self.entries.is_empty() {
+            self.kill(name.as_bytes());
+        }
+        self.keys |= key_bit(name.as_bytes());
         let start = self.buf.len() as u32;
         self.buf.extend_from_slice(value.as_bytes());
         self.entries.push(Entry {

@@ -44,6 +44,7 @@ pub(crate) struct Recording {
 }
 
 /// A field value as `tracing` hands it over.
+#[derive(Clone, Copy)]
 pub(crate) enum Value<'a> {
     Str(&'a str),
     Bool(bool),
@@ -52,7 +53,15 @@ pub(crate) enum Value<'a> {
     Debug(&'a dyn fmt::Debug),
 }
 
-impl Value<'_> {
+impl<'a> Value<'a> {
+    /// The text as stored in a tag, when the value is text.
+    fn as_str(&self) -> Option<&'a str> {
+        match *self {
+            Value::Str(s) => Some(bounded_str(s)),
+            _ => None,
+        }
+    }
+
     /// The value as text (allocates only for numbers and formatted values).
     fn text(&self) -> Cow<'_, str> {
         match self {
@@ -78,14 +87,10 @@ impl Recording {
     /// written once into a stack buffer and handled as text, without an allocation (formatted
     /// into the tag buffer when longer than the stack buffer).
     fn set_debug(&mut self, name: &'static str, value: &dyn fmt::Debug, services: &dyn Services) {
-        match role(name) {
+        let role = role(name);
+        match role {
             Role::Tag | Role::Known | Role::Error => {
-                self.tag(
-                    name,
-                    role(name) != Role::Tag,
-                    Value::Debug(value),
-                    self.fresh,
-                );
+                self.tag(name, role != Role::Tag, Value::Debug(value), self.fresh);
                 return;
             }
             Role::AppTraceId => {
@@ -93,10 +98,7 @@ impl Recording {
                 return;
             }
             Role::Method => {
-                if self
-                    .tag(name, true, Value::Debug(value), self.fresh)
-                    .is_some()
-                {
+                if self.tag(name, true, Value::Debug(value), self.fresh) {
                     self.method_lower = lower_method(self.span.tags.last_value());
                     self.has_method = true;
                     self.name_ready = false;
@@ -125,14 +127,16 @@ impl Recording {
                 self.tag(name, true, value, false);
             }
             Role::Method => {
-                if let Some(text) = self.tag(name, true, value, self.fresh) {
+                let text = value.as_str();
+                if self.tag(name, true, value, self.fresh) {
                     self.method_lower = text.and_then(|m| lower_method(m.as_bytes()));
                     self.has_method = true;
                     self.name_ready = false;
                 }
             }
             Role::Route => {
-                if let Some(text) = self.tag(name, true, value, self.fresh) {
+                let text = value.as_str();
+                if self.tag(name, true, value, self.fresh) {
                     self.has_route = true;
                     self.name_ready = false;
                     if let (Some(method), Some(route)) = (self.method_lower, text) {
@@ -186,40 +190,19 @@ impl Recording {
     }
 
     /// Stores a value as a tag (`clean`: a name known to need no JSON escaping; `unique`:
-    /// known not to be set yet), without an allocation of its own. `None` when it was not
-    /// stored; else the text stored when the value was text.
-    #[inline]
-    fn tag<'v>(
-        &mut self,
-        name: &'static str,
-        clean: bool,
-        value: Value<'v>,
-        unique: bool,
-    ) -> Option<Option<&'v str>> {
+    /// known not to be set yet), without an allocation of its own. False when it was not
+    /// stored.
+    fn tag(&mut self, name: &'static str, clean: bool, value: Value<'_>, unique: bool) -> bool {
         let tags = &mut self.span.tags;
-        let (stored, text) = match value {
-            Value::Str(s) => {
-                let s = bounded_str(s);
-                (tags.insert(name, clean, s, unique), Some(s))
+        match value {
+            Value::Str(s) => tags.insert(name, clean, bounded_str(s), unique),
+            Value::Bool(b) => tags.insert(name, clean, if b { "true" } else { "false" }, unique),
+            Value::U64(n) => tags.insert(name, clean, itoa::Buffer::new().format(n), unique),
+            Value::I64(n) => tags.insert(name, clean, itoa::Buffer::new().format(n), unique),
+            Value::Debug(d) => {
+                tags.insert_fmt(name, clean, format_args!("{d:?}"), MAX_TAG_VALUE, unique)
             }
-            Value::Bool(b) => (
-                tags.insert(name, clean, if b { "true" } else { "false" }, unique),
-                None,
-            ),
-            Value::U64(n) => (
-                tags.insert(name, clean, itoa::Buffer::new().format(n), unique),
-                None,
-            ),
-            Value::I64(n) => (
-                tags.insert(name, clean, itoa::Buffer::new().format(n), unique),
-                None,
-            ),
-            Value::Debug(d) => (
-                tags.insert_fmt(name, clean, format_args!("{d:?}"), MAX_TAG_VALUE, unique),
-                None,
-            ),
-        };
-        stored.then_some(text)
+        }
     }
 
     /// Writes `"<method> <route>"` into the name buffer.
@@ -341,7 +324,7 @@ enum Role {
 
 /// The role of a field name: one `match` (compiled to length checks and word compares, the
 /// HTTP names first).
-#[inline]
+#[inline(always)]
 fn role(name: &str) -> Role {
     match name {
         "http.method" => Role::Method,

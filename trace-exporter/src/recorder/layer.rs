@@ -341,28 +341,32 @@ where
         }
         // The span: the entered one (or the explicit parent), found in the table by its id
         // without a registry lookup; else the one the registry names (a per-layer filter may
-        // skip spans this layer does not see).
+        // skip spans this layer does not see). The text is written first, then added under
+        // one lock.
         let direct = if event.is_contextual() {
             ctx.current_span().id().cloned()
         } else {
             event.parent().cloned()
         };
-        let recorded = |id: &Id| self.table.with(id, |_| ()).is_some();
-        let id = match direct.filter(|id| recorded(id)) {
-            Some(id) => id,
-            None => match ctx.event_span(event).map(|s| s.id()) {
-                Some(id) if recorded(&id) => id,
-                _ => return,
-            },
+        let Some(direct) = direct else {
+            return;
         };
         let mut visitor = EventVisitor::new();
         event.record(&mut visitor);
-        let annotation = Annotation {
+        let mut annotation = Some(Annotation {
             timestamp: micros(SystemTime::now()),
             value: visitor.finish(),
+        });
+        let add = |id: &Id, annotation: &mut Option<Annotation>| {
+            self.table
+                .with(id, |rec| rec.span.annotations.extend(annotation.take()));
         };
-        self.table
-            .with(&id, |rec| rec.span.annotations.push(annotation));
+        add(&direct, &mut annotation);
+        if annotation.is_some() {
+            if let Some(span) = ctx.event_span(event).filter(|s| s.id() != direct) {
+                add(&span.id(), &mut annotation);
+            }
+        }
     }
 
     fn on_close(&self, id: Id, _ctx: LayerContext<'_, S>) {
