@@ -162,10 +162,12 @@ impl Tags {
         if key.len() > MAX_KEY || self.buf.len() + extra > MAX_BUF {
             return false;
         }
-        if !unique && !self.entries.is_empty() {
+        let bit = key_bit(key);
+        // A clear filter bit: certainly not set, no search.
+        if !unique && self.keys & bit != 0 {
             self.kill(key);
         }
-        self.keys |= key_bit(key);
+        self.keys |= bit;
         true
     }
 
@@ -209,10 +211,12 @@ impl Tags {
         if self.buf.len() + value.len() > MAX_BUF {
             return false;
         }
-        if !unique && !self.entries.is_empty() {
+        let bit = key_bit(name.as_bytes());
+        // A clear filter bit: certainly not set, no search.
+        if !unique && self.keys & bit != 0 {
             self.kill(name.as_bytes());
         }
-        self.keys |= key_bit(name.as_bytes());
+        self.keys |= bit;
         let start = self.buf.len() as u32;
         self.buf.extend_from_slice(value.as_bytes());
         self.entries.push(Entry {

@@ -178,8 +178,9 @@ impl ZipkinLayer {
         Arc::clone(endpoint)
     }
 
-    /// The endpoint inherited from the nearest recorded ancestor, else the default.
-    fn inherited<S>(&self, span: &SpanRef<'_, S>) -> Arc<Endpoint>
+    /// The endpoint inherited from the nearest recorded ancestor; `None` when no ancestor is
+    /// recorded (the span keeps the default).
+    fn inherited<S>(&self, span: &SpanRef<'_, S>) -> Option<Arc<Endpoint>>
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
@@ -189,11 +190,11 @@ impl ZipkinLayer {
                 .table
                 .with(&p.id(), |r| Arc::clone(&r.span.local_endpoint))
             {
-                return e;
+                return Some(e);
             }
             parent = p.parent();
         }
-        Arc::clone(&self.local)
+        None
     }
 }
 
@@ -310,7 +311,9 @@ where
         });
         rec.fresh = false;
         if !rec.service_set {
-            rec.span.local_endpoint = self.inherited(&span);
+            if let Some(endpoint) = self.inherited(&span) {
+                rec.span.local_endpoint = endpoint;
+            }
         }
         self.table.insert(id, rec);
     }
