@@ -30,15 +30,90 @@ pub struct Tags {
     keys: u64,
 }
 
+/// Tag names the recorder knows: kept as a code, written by the encoder as constants (no
+/// copy of a variable length, no escape check).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Known {
+    HttpMethod,
+    HttpPath,
+    HttpRoute,
+    HttpStatusCode,
+    HttpUrl,
+    Error,
+    AppTraceId,
+}
+
+impl Known {
+    /// The tag's name.
+    pub(crate) const fn name(self) -> &'static str {
+        match self {
+            Known::HttpMethod => "http.method",
+            Known::HttpPath => "http.path",
+            Known::HttpRoute => "http.route",
+            Known::HttpStatusCode => "http.status_code",
+            Known::HttpUrl => "http.url",
+            Known::Error => "error",
+            Known::AppTraceId => "app.trace_id",
+        }
+    }
+
+    /// The name's filter bit ([`key_bit`]), computed at compile time.
+    #[inline]
+    const fn bit(self) -> u64 {
+        const BITS: [u64; 7] = [
+            key_bit(Known::HttpMethod.name().as_bytes()),
+            key_bit(Known::HttpPath.name().as_bytes()),
+            key_bit(Known::HttpRoute.name().as_bytes()),
+            key_bit(Known::HttpStatusCode.name().as_bytes()),
+            key_bit(Known::HttpUrl.name().as_bytes()),
+            key_bit(Known::Error.name().as_bytes()),
+            key_bit(Known::AppTraceId.name().as_bytes()),
+        ];
+        BITS[self as usize]
+    }
+}
+
+/// The name of a tag the recorder sets: a known name, or a `tracing` field's `'static` name.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Name {
+    Known(Known),
+    Field(&'static str),
+}
+
+impl Name {
+    /// The key stored and its filter bit.
+    #[inline]
+    fn key(self) -> (Key, u64) {
+        match self {
+            Name::Known(k) => (Key::Known(k), k.bit()),
+            Name::Field(f) => (Key::Static(f), key_bit(f.as_bytes())),
+        }
+    }
+
+    fn text(self) -> &'static str {
+        match self {
+            Name::Known(k) => k.name(),
+            Name::Field(f) => f,
+        }
+    }
+}
+
 /// A tag's key.
 #[derive(Clone, Copy, Debug)]
 enum Key {
-    /// A `'static` name known to need no JSON escaping (the recorder's well-known names).
-    Clean(&'static str),
-    /// Any other `'static` name (a `tracing` field name).
+    /// A name the recorder knows.
+    Known(Known),
+    /// Any other `'static` name (a `tracing` field name), kept by reference.
     Static(&'static str),
     /// A name copied into the buffer: its byte range.
     Copied(u32, u32),
+}
+
+/// A tag's key as the encoder reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RawKey<'a> {
+    Known(Known),
+    Text(&'a [u8]),
 }
 
 /// One tag: its key and the byte range of its value in the buffer.
@@ -48,15 +123,6 @@ struct Entry {
     value: (u32, u32),
 }
 
-#[inline]
-fn static_key(name: &'static str, clean: bool) -> Key {
-    if clean {
-        Key::Clean(name)
-    } else {
-        Key::Static(name)
-    }
-}
-
 /// Longer keys are ignored (as documented on [`Tags::set`]).
 const MAX_KEY: usize = (1 << 21) - 1;
 /// The buffer's positions are `u32`: tags stop being stored once it would pass 4 GiB.
@@ -64,8 +130,11 @@ const MAX_BUF: usize = u32::MAX as usize;
 
 /// The filter bit of a key (from its length and last byte).
 #[inline]
-fn key_bit(key: &[u8]) -> u64 {
-    let last = key.last().copied().map_or(0, u64::from);
+const fn key_bit(key: &[u8]) -> u64 {
+    let last = match key {
+        [.., last] => *last as u64,
+        [] => 0,
+    };
     1 << (((key.len() as u64).wrapping_mul(7) ^ last) % 64)
 }
 
@@ -126,7 +195,8 @@ impl Tags {
     #[inline]
     fn key_bytes(&self, key: Key) -> &[u8] {
         match key {
-            Key::Clean(k) | Key::Static(k) => k.as_bytes(),
+            Key::Known(k) => k.name().as_bytes(),
+            Key::Static(k) => k.as_bytes(),
             Key::Copied(start, end) => self.bytes((start, end)),
         }
     }
@@ -195,26 +265,18 @@ impl Tags {
         });
     }
 
-    /// Sets a tag with a `'static` key (not copied; `clean` when it is known to need no JSON
-    /// escaping); `unique` when the key is known not to be set yet. False when it was not
-    /// stored (the tags would pass 4 GiB).
+    /// Sets a tag with a known or `'static` name (not copied); `unique` when the key is known
+    /// not to be set yet. False when it was not stored (the tags would pass 4 GiB).
     #[inline]
-    pub(crate) fn insert(
-        &mut self,
-        name: &'static str,
-        clean: bool,
-        value: &str,
-        unique: bool,
-    ) -> bool {
-        let key = static_key(name, clean);
+    pub(crate) fn insert(&mut self, name: Name, value: &str, unique: bool) -> bool {
         // A `'static` name is kept by reference: no length limit to check.
         if self.buf.len() + value.len() > MAX_BUF {
             return false;
         }
-        let bit = key_bit(name.as_bytes());
+        let (key, bit) = name.key();
         // A clear filter bit: certainly not set, no search.
         if !unique && self.keys & bit != 0 {
-            self.kill(name.as_bytes());
+            self.kill(name.text().as_bytes());
         }
         self.keys |= bit;
         let start = self.buf.len() as u32;
@@ -256,14 +318,13 @@ impl Tags {
     /// known not to be set yet. False when it was not stored.
     pub(crate) fn insert_fmt(
         &mut self,
-        name: &'static str,
-        clean: bool,
+        name: Name,
         value: fmt::Arguments<'_>,
         max: usize,
         unique: bool,
     ) -> bool {
-        let key = static_key(name, clean);
-        if !self.prepare(name, 0, unique) {
+        let (key, _) = name.key();
+        if !self.prepare(name.text(), 0, unique) {
             return false;
         }
         let start = self.buf.len();
@@ -343,15 +404,15 @@ impl Tags {
     }
 
     /// The tags in order as the UTF-8 bytes they were set from (for the encoder: no
-    /// re-validation): key, whether the key is known to need no escaping, value.
+    /// re-validation): key (a known name's code, or the name's bytes), value.
     #[inline]
-    pub(crate) fn iter_raw(&self) -> impl Iterator<Item = (&[u8], bool, &[u8])> + '_ {
+    pub(crate) fn iter_raw(&self) -> impl Iterator<Item = (RawKey<'_>, &[u8])> + '_ {
         self.entries.iter().map(|e| {
-            (
-                self.key_bytes(e.key),
-                matches!(e.key, Key::Clean(_)),
-                self.bytes(e.value),
-            )
+            let key = match e.key {
+                Key::Known(k) => RawKey::Known(k),
+                key => RawKey::Text(self.key_bytes(key)),
+            };
+            (key, self.bytes(e.value))
         })
     }
 
@@ -444,12 +505,12 @@ mod tests {
     #[test]
     fn static_keys_mix_with_copied_keys() {
         let mut t = Tags::default();
-        assert!(t.insert("http.method", true, "GET", true));
-        assert!(t.insert_fmt("n", false, format_args!("{}", 42), 10, true));
+        assert!(t.insert(Name::Known(Known::HttpMethod), "GET", true));
+        assert!(t.insert_fmt(Name::Field("n"), format_args!("{}", 42), 10, true));
         assert_eq!(t.last_value(), b"42");
         // A copied key replaces a static one of the same text, and the other way round.
         t.set("http.method", "POST");
-        assert!(t.insert("n", false, "43", false));
+        assert!(t.insert(Name::Field("n"), "43", false));
         assert_eq!(
             t.iter().collect::<Vec<_>>(),
             [("http.method", "POST"), ("n", "43")]
@@ -458,16 +519,38 @@ mod tests {
         assert_eq!(
             raw,
             [
-                (&b"http.method"[..], false, &b"POST"[..]),
-                (&b"n"[..], false, &b"43"[..])
+                (RawKey::Text(b"http.method"), &b"POST"[..]),
+                (RawKey::Text(b"n"), &b"43"[..])
             ]
         );
         t.remove("n");
         assert_eq!(t.get("n"), None);
         assert_eq!(t.len(), 1);
-        assert!(t.insert_fmt("c", true, format_args!("{}", "é".repeat(3)), 3, false));
-        assert_eq!(t.get("c"), Some("é"));
-        assert_eq!(t.iter_raw().last().map(|(_, clean, _)| clean), Some(true));
+        assert!(t.insert_fmt(
+            Name::Known(Known::Error),
+            format_args!("{}", "é".repeat(3)),
+            3,
+            false
+        ));
+        assert_eq!(t.get("error"), Some("é"));
+        assert_eq!(
+            t.iter_raw().last(),
+            Some((RawKey::Known(Known::Error), "é".as_bytes()))
+        );
+        // Every known name reads back by its text.
+        for k in [
+            Known::HttpMethod,
+            Known::HttpPath,
+            Known::HttpRoute,
+            Known::HttpStatusCode,
+            Known::HttpUrl,
+            Known::Error,
+            Known::AppTraceId,
+        ] {
+            let mut t = Tags::default();
+            assert!(t.insert(Name::Known(k), "v", true));
+            assert_eq!(t.get(k.name()), Some("v"));
+        }
     }
 
     #[test]

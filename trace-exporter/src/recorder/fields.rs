@@ -8,6 +8,7 @@ use std::time::SystemTime;
 
 use tracing_core::field::{Field, Visit};
 
+use crate::tags::{Known, Name};
 use crate::{Endpoint, Kind, SpanRecord};
 
 /// The field naming the span's kind (`server`, `client`, `producer`, `consumer`).
@@ -89,16 +90,28 @@ impl Recording {
     fn set_debug(&mut self, name: &'static str, value: &dyn fmt::Debug, services: &dyn Services) {
         let role = role(name);
         match role {
-            Role::Tag | Role::Known | Role::Error => {
-                self.tag(name, role != Role::Tag, Value::Debug(value), self.fresh);
+            Role::Tag => {
+                self.tag(Name::Field(name), Value::Debug(value), self.fresh);
+                return;
+            }
+            Role::Known(k) => {
+                self.tag(Name::Known(k), Value::Debug(value), self.fresh);
+                return;
+            }
+            Role::Error => {
+                self.tag(Name::Known(Known::Error), Value::Debug(value), self.fresh);
                 return;
             }
             Role::AppTraceId => {
-                self.tag(name, true, Value::Debug(value), false);
+                self.tag(Name::Known(Known::AppTraceId), Value::Debug(value), false);
                 return;
             }
             Role::Method => {
-                if self.tag(name, true, Value::Debug(value), self.fresh) {
+                if self.tag(
+                    Name::Known(Known::HttpMethod),
+                    Value::Debug(value),
+                    self.fresh,
+                ) {
                     self.method_lower = lower_method(self.span.tags.last_value());
                     self.has_method = true;
                     self.name_ready = false;
@@ -117,18 +130,18 @@ impl Recording {
     pub(crate) fn set(&mut self, name: &'static str, value: Value<'_>, services: &dyn Services) {
         match role(name) {
             Role::Tag => {
-                self.tag(name, false, value, self.fresh);
+                self.tag(Name::Field(name), value, self.fresh);
             }
-            Role::Known => {
-                self.tag(name, true, value, self.fresh);
+            Role::Known(k) => {
+                self.tag(Name::Known(k), value, self.fresh);
             }
             // It may already hold the context's application id.
             Role::AppTraceId => {
-                self.tag(name, true, value, false);
+                self.tag(Name::Known(Known::AppTraceId), value, false);
             }
             Role::Method => {
                 let text = value.as_str();
-                if self.tag(name, true, value, self.fresh) {
+                if self.tag(Name::Known(Known::HttpMethod), value, self.fresh) {
                     self.method_lower = text.and_then(|m| lower_method(m.as_bytes()));
                     self.has_method = true;
                     self.name_ready = false;
@@ -136,7 +149,7 @@ impl Recording {
             }
             Role::Route => {
                 let text = value.as_str();
-                if self.tag(name, true, value, self.fresh) {
+                if self.tag(Name::Known(Known::HttpRoute), value, self.fresh) {
                     self.has_route = true;
                     self.name_ready = false;
                     if let (Some(method), Some(route)) = (self.method_lower, text) {
@@ -184,24 +197,22 @@ impl Recording {
             }
             Role::Error if matches!(value, Value::Bool(false)) => {}
             Role::Error => {
-                self.tag(name, true, value, self.fresh);
+                self.tag(Name::Known(Known::Error), value, self.fresh);
             }
         }
     }
 
-    /// Stores a value as a tag (`clean`: a name known to need no JSON escaping; `unique`:
-    /// known not to be set yet), without an allocation of its own. False when it was not
-    /// stored.
-    fn tag(&mut self, name: &'static str, clean: bool, value: Value<'_>, unique: bool) -> bool {
+    /// Stores a value as a tag (`unique`: known not to be set yet), without an allocation of
+    /// its own. False when it was not stored.
+    #[inline(always)]
+    fn tag(&mut self, name: Name, value: Value<'_>, unique: bool) -> bool {
         let tags = &mut self.span.tags;
         match value {
-            Value::Str(s) => tags.insert(name, clean, bounded_str(s), unique),
-            Value::Bool(b) => tags.insert(name, clean, if b { "true" } else { "false" }, unique),
-            Value::U64(n) => tags.insert(name, clean, itoa::Buffer::new().format(n), unique),
-            Value::I64(n) => tags.insert(name, clean, itoa::Buffer::new().format(n), unique),
-            Value::Debug(d) => {
-                tags.insert_fmt(name, clean, format_args!("{d:?}"), MAX_TAG_VALUE, unique)
-            }
+            Value::Str(s) => tags.insert(name, bounded_str(s), unique),
+            Value::Bool(b) => tags.insert(name, if b { "true" } else { "false" }, unique),
+            Value::U64(n) => tags.insert(name, itoa::Buffer::new().format(n), unique),
+            Value::I64(n) => tags.insert(name, itoa::Buffer::new().format(n), unique),
+            Value::Debug(d) => tags.insert_fmt(name, format_args!("{d:?}"), MAX_TAG_VALUE, unique),
         }
     }
 
@@ -302,8 +313,8 @@ fn bounded_str(s: &str) -> &str {
 enum Role {
     /// A plain tag under the field's name.
     Tag,
-    /// A tag with a well-known name (no JSON escaping needed).
-    Known,
+    /// A tag with a well-known name (kept as a code).
+    Known(Known),
     /// `http.method`: a tag, and the span's name.
     Method,
     /// `http.route`: a tag, and the server span's name.
@@ -329,7 +340,9 @@ fn role(name: &str) -> Role {
     match name {
         "http.method" => Role::Method,
         "http.route" => Role::Route,
-        "http.path" | "http.status_code" | "http.url" => Role::Known,
+        "http.path" => Role::Known(Known::HttpPath),
+        "http.status_code" => Role::Known(Known::HttpStatusCode),
+        "http.url" => Role::Known(Known::HttpUrl),
         FIELD_SPAN_KIND => Role::Kind,
         FIELD_SERVICE_NAME => Role::Service,
         "error" => Role::Error,

@@ -290,7 +290,11 @@ where
             record.shared = c.remote_parent();
             if let Some(app) = c.app_trace_id() {
                 // A validated id: short, nothing to escape.
-                record.tags.insert("app.trace_id", true, app.as_str(), true);
+                record.tags.insert(
+                    crate::tags::Name::Known(crate::tags::Known::AppTraceId),
+                    app.as_str(),
+                    true,
+                );
             }
             Recording {
                 span: record,
