@@ -18,7 +18,7 @@ pub const FIELD_SERVICE_NAME: &str = "service.name";
 /// Longest tag value kept, in bytes (longer values are cut on a character boundary).
 pub const MAX_TAG_VALUE: usize = 4096;
 
-/// The recording of a span in progress (kept in the span's extensions).
+/// The recording of a span in progress (kept in the layer's table, by span id).
 pub(crate) struct Recording {
     /// Boxed once (usually a recycled box): it goes to the sink's queue as it is.
     pub(crate) span: Box<SpanRecord>,
@@ -469,6 +469,18 @@ const METHODS: [(&str, &str); 9] = [
 
 /// The lower-case name of a standard method, in any case.
 fn lower_method(method: &[u8]) -> Option<&'static str> {
+    // The usual spelling (`http::Method`'s): one jump on the length, one word compare.
+    let exact = match method {
+        b"GET" => Some("get"),
+        b"POST" => Some("post"),
+        b"PUT" => Some("put"),
+        b"DELETE" => Some("delete"),
+        b"PATCH" => Some("patch"),
+        _ => None,
+    };
+    if exact.is_some() {
+        return exact;
+    }
     METHODS
         .iter()
         .find(|(m, _)| m.as_bytes().eq_ignore_ascii_case(method))
@@ -504,5 +516,69 @@ fn rpc_name(
             Cow::Owned(name)
         }
         _ => lower,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn methods_in_any_case() {
+        for (upper, lower) in METHODS {
+            assert_eq!(lower_method(upper.as_bytes()), Some(lower));
+            assert_eq!(lower_method(lower.as_bytes()), Some(lower));
+            let mixed: String = upper
+                .chars()
+                .enumerate()
+                .map(|(i, c)| {
+                    if i % 2 == 0 {
+                        c
+                    } else {
+                        c.to_ascii_lowercase()
+                    }
+                })
+                .collect();
+            assert_eq!(lower_method(mixed.as_bytes()), Some(lower));
+        }
+        for other in ["", "GE", "GETS", "PROPFIND", "get "] {
+            assert_eq!(lower_method(other.as_bytes()), None, "{other:?}");
+        }
+    }
+
+    #[test]
+    fn roles_of_names() {
+        let cases = [
+            ("http.method", Role::Method),
+            ("http.route", Role::Route),
+            ("http.path", Role::Known(Known::HttpPath)),
+            ("http.status_code", Role::Known(Known::HttpStatusCode)),
+            ("http.url", Role::Known(Known::HttpUrl)),
+            ("span.kind", Role::Kind),
+            ("service.name", Role::Service),
+            ("error", Role::Error),
+            ("app.trace_id", Role::AppTraceId),
+            ("net.peer.name", Role::Peer),
+            ("net.peer.ip", Role::Peer),
+            ("server.address", Role::Peer),
+            ("client.address", Role::Peer),
+            ("net.peer.port", Role::Port),
+            ("server.port", Role::Port),
+            ("client.port", Role::Port),
+            ("http.methods", Role::Tag),
+            ("http.", Role::Tag),
+            ("errors", Role::Tag),
+            ("", Role::Tag),
+            ("order", Role::Tag),
+        ];
+        for (name, role_of) in cases {
+            assert_eq!(role(name), role_of, "{name}");
+        }
+        // Known roles name the same tag.
+        for (name, r) in cases {
+            if let Role::Known(k) = r {
+                assert_eq!(k.name(), name);
+            }
+        }
     }
 }

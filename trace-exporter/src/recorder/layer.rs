@@ -46,7 +46,8 @@ impl Endpoints {
 /// its [`Context`] (ids and sampling decision):
 ///
 /// * a span whose context is not sampled (or that has no context) is left alone: one
-///   extensions lookup, no allocation;
+///   thread-local read for a span inside the current context, else one extensions lookup; no
+///   allocation;
 /// * ids come from the context: `traceId`, `id`, `parentId` (absent on a root), `shared` for a
 ///   server span that joined a remote parent, `debug` for B3 debug;
 /// * `span.kind` gives the Zipkin kind; names follow Brave: a server span is
@@ -248,6 +249,9 @@ fn new_record(c: &Context, name: &'static str, local: Arc<Endpoint>) -> (Box<Spa
             let mut r = Box::new(SpanRecord::new(c.trace_id(), c.span_id(), name, local));
             // Room for the ~8 fields of a server or client span without growing.
             r.tags = Tags::from_buffer(super::pool::take(512), 8);
+            // Room for a few events: the record is recycled with its capacity, so events
+            // recorded into it later do not grow the vector on the request path.
+            r.annotations = Vec::with_capacity(4);
             (
                 r,
                 Spare {
