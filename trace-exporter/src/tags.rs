@@ -57,6 +57,21 @@ impl Known {
         }
     }
 
+    /// The known name spelled `name`.
+    #[inline]
+    pub(crate) fn from_name(name: &str) -> Option<Known> {
+        Some(match name {
+            "http.method" => Known::HttpMethod,
+            "http.path" => Known::HttpPath,
+            "http.route" => Known::HttpRoute,
+            "http.status_code" => Known::HttpStatusCode,
+            "http.url" => Known::HttpUrl,
+            "error" => Known::Error,
+            "app.trace_id" => Known::AppTraceId,
+            _ => return None,
+        })
+    }
+
     /// The name's filter bit ([`key_bit`]), computed at compile time.
     #[inline]
     const fn bit(self) -> u64 {
@@ -109,11 +124,16 @@ enum Key {
     Copied(u32, u32),
 }
 
-/// A tag's key as the encoder reads it.
+/// A tag as the encoder reads it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum RawKey<'a> {
-    Known(Known),
-    Text(&'a [u8]),
+pub(crate) enum RawTag<'a> {
+    /// A known name, and the value.
+    Known(Known, &'a [u8]),
+    /// A name copied into the buffer and its value right after it (one slice, to be checked
+    /// for escapes at once), with the name's length.
+    Joined(&'a [u8], usize),
+    /// A `'static` name, and the value.
+    Apart(&'a [u8], &'a [u8]),
 }
 
 /// One tag: its key and the byte range of its value in the buffer.
@@ -251,6 +271,10 @@ impl Tags {
     /// ```
     pub fn set(&mut self, key: impl AsRef<str>, value: &str) {
         let key = key.as_ref();
+        if let Some(known) = Known::from_name(key) {
+            let _ = self.insert(Name::Known(known), value, false);
+            return;
+        }
         if !self.prepare(key, key.len() + value.len(), false) {
             return;
         }
@@ -298,6 +322,10 @@ impl Tags {
     /// ```
     pub fn set_display(&mut self, key: impl AsRef<str>, value: impl fmt::Display, max: usize) {
         let key = key.as_ref();
+        if let Some(known) = Known::from_name(key) {
+            let _ = self.insert_fmt(Name::Known(known), format_args!("{value}"), max, false);
+            return;
+        }
         if !self.prepare(key, key.len(), false) {
             return;
         }
@@ -404,15 +432,16 @@ impl Tags {
     }
 
     /// The tags in order as the UTF-8 bytes they were set from (for the encoder: no
-    /// re-validation): key (a known name's code, or the name's bytes), value.
+    /// re-validation).
     #[inline]
-    pub(crate) fn iter_raw(&self) -> impl Iterator<Item = (RawKey<'_>, &[u8])> + '_ {
-        self.entries.iter().map(|e| {
-            let key = match e.key {
-                Key::Known(k) => RawKey::Known(k),
-                key => RawKey::Text(self.key_bytes(key)),
-            };
-            (key, self.bytes(e.value))
+    pub(crate) fn iter_raw(&self) -> impl Iterator<Item = RawTag<'_>> + '_ {
+        self.entries.iter().map(|e| match e.key {
+            Key::Known(k) => RawTag::Known(k, self.bytes(e.value)),
+            // `set` writes a copied key right before its value.
+            Key::Copied(start, end) if end == e.value.0 => {
+                RawTag::Joined(self.bytes((start, e.value.1)), (end - start) as usize)
+            }
+            key => RawTag::Apart(self.key_bytes(key), self.bytes(e.value)),
         })
     }
 
@@ -515,14 +544,18 @@ mod tests {
             t.iter().collect::<Vec<_>>(),
             [("http.method", "POST"), ("n", "43")]
         );
+        t.set("k", "v");
         let raw: Vec<_> = t.iter_raw().collect();
         assert_eq!(
             raw,
             [
-                (RawKey::Text(b"http.method"), &b"POST"[..]),
-                (RawKey::Text(b"n"), &b"43"[..])
+                // A known name set through the public API is kept as its code too.
+                RawTag::Known(Known::HttpMethod, b"POST"),
+                RawTag::Apart(b"n", b"43"),
+                RawTag::Joined(b"kv", 1),
             ]
         );
+        t.remove("k");
         t.remove("n");
         assert_eq!(t.get("n"), None);
         assert_eq!(t.len(), 1);
@@ -535,7 +568,7 @@ mod tests {
         assert_eq!(t.get("error"), Some("é"));
         assert_eq!(
             t.iter_raw().last(),
-            Some((RawKey::Known(Known::Error), "é".as_bytes()))
+            Some(RawTag::Known(Known::Error, "é".as_bytes()))
         );
         // Every known name reads back by its text.
         for k in [
@@ -550,6 +583,9 @@ mod tests {
             let mut t = Tags::default();
             assert!(t.insert(Name::Known(k), "v", true));
             assert_eq!(t.get(k.name()), Some("v"));
+            assert_eq!(Known::from_name(k.name()), Some(k));
+            t.set_display(k.name(), 7, 10);
+            assert_eq!(t.iter_raw().collect::<Vec<_>>(), [RawTag::Known(k, b"7")]);
         }
     }
 

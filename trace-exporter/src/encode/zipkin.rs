@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::json::{self, JsonOut, LenCounter};
-use crate::tags::{Known, RawKey};
+use crate::tags::{Known, RawTag};
 use crate::{Endpoint, SpanRecord};
 
 /// The service name written when a span has none (Zipkin wants `localEndpoint.serviceName`).
@@ -249,18 +249,35 @@ fn write_span_with<O: JsonOut>(span: &SpanRecord, out: &mut O, local: Option<&[u
         out.byte(b']');
     }
     let mut first = true;
-    for (key, value) in span.tags.iter_raw() {
-        if key == RawKey::Text(b"") {
+    for tag in span.tags.iter_raw() {
+        if matches!(tag, RawTag::Joined(_, 0) | RawTag::Apart(b"", _)) {
             continue;
         }
         out.raw(if first { b",\"tags\":{" } else { b"," });
         first = false;
-        match key {
+        let value = match tag {
             // The recorder's names: constants, nothing to escape.
-            RawKey::Known(k) => known_key(out, k),
-            // Other names are checked without a branch per word, then copied whole (the
-            // common case) or escaped.
-            RawKey::Text(key) => {
+            RawTag::Known(k, value) => {
+                known_key(out, k);
+                value
+            }
+            RawTag::Joined(pair, key_len) => {
+                let (key, value) = pair.split_at(key_len.min(pair.len()));
+                out.byte(b'"');
+                if json::is_clean(pair) {
+                    // The common case: one check for both, plain copies.
+                    out.raw(key);
+                    out.raw(b"\":\"");
+                    out.raw(value);
+                } else {
+                    json::escaped(out, key);
+                    out.raw(b"\":\"");
+                    json::escaped(out, value);
+                }
+                out.byte(b'"');
+                continue;
+            }
+            RawTag::Apart(key, value) => {
                 out.byte(b'"');
                 if json::is_clean(key) {
                     out.raw(key);
@@ -268,8 +285,10 @@ fn write_span_with<O: JsonOut>(span: &SpanRecord, out: &mut O, local: Option<&[u
                     json::escaped(out, key);
                 }
                 out.raw(b"\":\"");
+                value
             }
-        }
+        };
+        // Checked without a branch per word, then copied whole (the common case) or escaped.
         if json::is_clean(value) {
             out.raw(value);
         } else {
