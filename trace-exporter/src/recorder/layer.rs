@@ -179,23 +179,24 @@ impl ZipkinLayer {
         Arc::clone(endpoint)
     }
 
-    /// The endpoint inherited from the nearest recorded ancestor; `None` when no ancestor is
-    /// recorded (the span keeps the default).
-    fn inherited<S>(&self, span: &SpanRef<'_, S>) -> Option<Arc<Endpoint>>
+    /// Gives `record` the endpoint of the nearest recorded ancestor of `span`; without one,
+    /// the record keeps the default.
+    fn inherit<S>(&self, span: &SpanRef<'_, S>, record: &mut SpanRecord)
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
         let mut parent = span.parent();
         while let Some(p) = parent {
-            if let Some(e) = self
-                .table
-                .with(&p.id(), |r| Arc::clone(&r.span.local_endpoint))
-            {
-                return Some(e);
+            let found = self.table.with(&p.id(), |r| {
+                if !Arc::ptr_eq(&record.local_endpoint, &r.span.local_endpoint) {
+                    record.local_endpoint = Arc::clone(&r.span.local_endpoint);
+                }
+            });
+            if found.is_some() {
+                return;
             }
             parent = p.parent();
         }
-        None
     }
 }
 
@@ -221,7 +222,7 @@ struct Spare {
 
 /// A span record for a new span: a recycled one (buffers included) when the pool has one,
 /// with its spare text buffers beside it; else a new one.
-fn new_record(c: &Context, name: &'static str, local: Arc<Endpoint>) -> (Box<SpanRecord>, Spare) {
+fn new_record(c: &Context, name: &'static str, local: &Arc<Endpoint>) -> (Box<SpanRecord>, Spare) {
     match super::pool::take_record() {
         Some(mut r) => {
             // `give_back_records` emptied tags and annotations, and left the remote endpoint
@@ -232,7 +233,10 @@ fn new_record(c: &Context, name: &'static str, local: Arc<Endpoint>) -> (Box<Spa
             r.kind = None;
             r.timestamp = 0;
             r.duration = 0;
-            r.local_endpoint = local;
+            // Usually the same service as the record's last span: no reference count change.
+            if !Arc::ptr_eq(&r.local_endpoint, local) {
+                r.local_endpoint = Arc::clone(local);
+            }
             let spare = match std::mem::replace(&mut r.name, Cow::Borrowed(name)) {
                 Cow::Owned(buf) => Some(buf),
                 Cow::Borrowed(_) => None,
@@ -246,7 +250,12 @@ fn new_record(c: &Context, name: &'static str, local: Arc<Endpoint>) -> (Box<Spa
             )
         }
         None => {
-            let mut r = Box::new(SpanRecord::new(c.trace_id(), c.span_id(), name, local));
+            let mut r = Box::new(SpanRecord::new(
+                c.trace_id(),
+                c.span_id(),
+                name,
+                Arc::clone(local),
+            ));
             // Room for the ~8 fields of a server or client span without growing.
             r.tags = Tags::from_buffer(super::pool::take(512), 8);
             // Room for a few events: the record is recycled with its capacity, so events
@@ -288,7 +297,7 @@ where
             }
             // The local endpoint is inherited below unless the span names its service.
             let (mut record, Spare { name_buf, peer_buf }) =
-                new_record(c, meta.name(), Arc::clone(&self.local));
+                new_record(c, meta.name(), &self.local);
             record.parent_id = c.parent_span_id();
             record.debug = c.sampling() == Sampling::Debug;
             record.shared = c.remote_parent();
@@ -319,9 +328,7 @@ where
         });
         rec.fresh = false;
         if !rec.service_set {
-            if let Some(endpoint) = self.inherited(&span) {
-                rec.span.local_endpoint = endpoint;
-            }
+            self.inherit(&span, &mut rec.span);
         }
         self.table.insert(id, rec);
     }

@@ -76,8 +76,14 @@ impl Table {
     /// and the shard is busy.
     #[inline]
     fn shard(&self, id: &Id) -> Option<MutexGuard<'_, Shard>> {
+        self.lock(id, VISITING.with(Cell::get))
+    }
+
+    /// The shard of `id`, locked, or only tried when `reentered`.
+    #[inline]
+    fn lock(&self, id: &Id, reentered: bool) -> Option<MutexGuard<'_, Shard>> {
         let shard = &self.shards[(id.into_u64() as usize) % SHARDS];
-        if VISITING.with(Cell::get) {
+        if reentered {
             return shard.try_lock().ok();
         }
         Some(shard.lock().unwrap_or_else(|e| e.into_inner()))
@@ -109,24 +115,27 @@ impl Table {
     /// Runs `f`, which may call user code (a field visitor), on a span's recording: callbacks
     /// re-entered from it on this thread do not wait for a lock.
     pub(crate) fn visit(&self, id: &Id, f: impl FnOnce(&mut Recording)) {
-        let Some(mut shard) = self.shard(id) else {
-            return;
-        };
-        let Some(rec) = shard.get_mut(&id.into_u64()) else {
-            return;
-        };
-        let outer = VISITING.with(|v| v.replace(true));
-        // Reset even if `f` unwinds.
-        let _reset = Reset(outer);
-        f(rec);
+        VISITING.with(|visiting| {
+            let outer = visiting.get();
+            let Some(mut shard) = self.lock(id, outer) else {
+                return;
+            };
+            let Some(rec) = shard.get_mut(&id.into_u64()) else {
+                return;
+            };
+            visiting.set(true);
+            // Reset even if `f` unwinds.
+            let _reset = Reset(visiting, outer);
+            f(rec);
+        });
     }
 }
 
 /// Restores the thread's `VISITING` flag when dropped.
-struct Reset(bool);
+struct Reset<'a>(&'a Cell<bool>, bool);
 
-impl Drop for Reset {
+impl Drop for Reset<'_> {
     fn drop(&mut self) {
-        VISITING.with(|v| v.set(self.0));
+        self.0.set(self.1);
     }
 }
