@@ -582,3 +582,37 @@ fn one_layer_cloned_into_two_subscribers_keeps_their_spans_apart() {
         ]
     );
 }
+
+/// A value whose formatting panics.
+struct Explodes;
+
+impl std::fmt::Debug for Explodes {
+    fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        panic!("formatting failed")
+    }
+}
+
+#[test]
+fn a_panicking_field_value_leaves_the_recorder_working() {
+    let sink = MemorySink::new();
+    with_recorder(&sink, || {
+        let ctx = request(Sampling::Sampled);
+        let _g = ctx.enter();
+        let span = tracing::info_span!("work", bad = tracing::field::Empty, n = 1);
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            span.record("bad", tracing::field::debug(Explodes));
+        }));
+        assert!(result.is_err());
+        span.in_scope(|| tracing::info!("still here"));
+        drop(span);
+        // Every span after it is recorded as usual, whatever shard it lands in.
+        for i in 0..40 {
+            tracing::info_span!("after", i).in_scope(|| {});
+        }
+    });
+    let spans = sink.spans();
+    let work = spans.iter().find(|s| s.name == "work").expect("the span");
+    assert_eq!(work.tag("n"), Some("1"));
+    assert_eq!(work.annotations.len(), 1);
+    assert_eq!(spans.iter().filter(|s| s.name == "after").count(), 40);
+}

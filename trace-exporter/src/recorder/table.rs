@@ -14,7 +14,7 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, TryLockError};
 
 use tracing_core::span::Id;
 
@@ -84,7 +84,13 @@ impl Table {
     fn lock(&self, id: &Id, reentered: bool) -> Option<MutexGuard<'_, Shard>> {
         let shard = &self.shards[(id.into_u64() as usize) % SHARDS];
         if reentered {
-            return shard.try_lock().ok();
+            // A shard poisoned by a panic in user code (a field's `Debug`) is still usable:
+            // the recording is only ever left between whole updates.
+            return match shard.try_lock() {
+                Ok(guard) => Some(guard),
+                Err(TryLockError::Poisoned(e)) => Some(e.into_inner()),
+                Err(TryLockError::WouldBlock) => None,
+            };
         }
         Some(shard.lock().unwrap_or_else(|e| e.into_inner()))
     }
