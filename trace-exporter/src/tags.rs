@@ -1,5 +1,6 @@
-//! Span tags stored compactly: keys and values in one buffer, so recording a span's fields
-//! costs one allocation instead of one per field.
+//! Span tags stored compactly: values (and keys that are not `'static`) in one buffer, so
+//! recording a span's fields costs no allocation of its own; the `'static` field names of
+//! `tracing` callsites are kept as references, never copied.
 
 use std::fmt;
 
@@ -17,39 +18,144 @@ use std::fmt;
 /// ```
 #[derive(Clone, Default)]
 pub struct Tags {
-    /// Entries: `[flag][key length: u32 LE][value length: u32 LE][key][value]`. Keys and
-    /// values are copied from `str`s (or cut on character boundaries), so each key and value
-    /// range is valid UTF-8; reading one as `str` still checks it (no `unsafe`), the encoder
-    /// reads the bytes.
+    /// One per live tag, in order.
+    entries: Vec<Entry>,
+    /// Value bytes, and the bytes of keys given as borrowed text. Values and keys are copied
+    /// from `str`s (or cut on character boundaries), so each range is valid UTF-8; reading one
+    /// as `str` still checks it (no `unsafe`), the encoder reads the bytes. A replaced or
+    /// removed tag leaves its bytes here until [`Tags::clear`].
     buf: Vec<u8>,
-    len: usize,
     /// A one-word filter of the keys ever set ([`key_bit`]): a key whose bit is clear is
     /// certainly absent, so looking it up (or replacing it) needs no scan.
     keys: u64,
 }
 
-const LIVE: u8 = 1;
-const REMOVED: u8 = 0;
-/// The entry header: flag, key length, value length.
-const HEAD: usize = 1 + 4 + 4;
-/// Where the value length sits in the header.
-const VLEN_AT: usize = 5;
-/// Longer keys are ignored (as documented on [`Tags::set`]).
-const MAX_KEY: usize = (1 << 21) - 1;
-const MAX_VALUE: usize = u32::MAX as usize;
-
-/// The filter bit of a key (from its length and last byte).
-fn key_bit(key: &[u8]) -> u64 {
-    let last = key.last().copied().map_or(0, u64::from);
-    1 << (((key.len() as u64).wrapping_mul(7) ^ last) % 64)
+/// Tag names the recorder knows: kept as a code, written by the encoder as constants (no
+/// copy of a variable length, no escape check).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Known {
+    HttpMethod,
+    HttpPath,
+    HttpRoute,
+    HttpStatusCode,
+    HttpUrl,
+    Error,
+    AppTraceId,
 }
 
-/// One decoded entry: where its flag is, whether it is live, its key and value ranges.
+impl Known {
+    /// The tag's name.
+    pub(crate) const fn name(self) -> &'static str {
+        match self {
+            Known::HttpMethod => "http.method",
+            Known::HttpPath => "http.path",
+            Known::HttpRoute => "http.route",
+            Known::HttpStatusCode => "http.status_code",
+            Known::HttpUrl => "http.url",
+            Known::Error => "error",
+            Known::AppTraceId => "app.trace_id",
+        }
+    }
+
+    /// The known name spelled `name`.
+    #[inline]
+    pub(crate) fn from_name(name: &str) -> Option<Known> {
+        Some(match name {
+            "http.method" => Known::HttpMethod,
+            "http.path" => Known::HttpPath,
+            "http.route" => Known::HttpRoute,
+            "http.status_code" => Known::HttpStatusCode,
+            "http.url" => Known::HttpUrl,
+            "error" => Known::Error,
+            "app.trace_id" => Known::AppTraceId,
+            _ => return None,
+        })
+    }
+
+    /// The name's filter bit ([`key_bit`]), computed at compile time.
+    #[inline]
+    const fn bit(self) -> u64 {
+        const BITS: [u64; 7] = [
+            key_bit(Known::HttpMethod.name().as_bytes()),
+            key_bit(Known::HttpPath.name().as_bytes()),
+            key_bit(Known::HttpRoute.name().as_bytes()),
+            key_bit(Known::HttpStatusCode.name().as_bytes()),
+            key_bit(Known::HttpUrl.name().as_bytes()),
+            key_bit(Known::Error.name().as_bytes()),
+            key_bit(Known::AppTraceId.name().as_bytes()),
+        ];
+        BITS[self as usize]
+    }
+}
+
+/// The name of a tag the recorder sets: a known name, or a `tracing` field's `'static` name.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Name {
+    Known(Known),
+    Field(&'static str),
+}
+
+impl Name {
+    /// The key stored and its filter bit.
+    #[inline]
+    fn key(self) -> (Key, u64) {
+        match self {
+            Name::Known(k) => (Key::Known(k), k.bit()),
+            Name::Field(f) => (Key::Static(f), key_bit(f.as_bytes())),
+        }
+    }
+
+    fn text(self) -> &'static str {
+        match self {
+            Name::Known(k) => k.name(),
+            Name::Field(f) => f,
+        }
+    }
+}
+
+/// A tag's key.
+#[derive(Clone, Copy, Debug)]
+enum Key {
+    /// A name the recorder knows.
+    Known(Known),
+    /// Any other `'static` name (a `tracing` field name), kept by reference.
+    Static(&'static str),
+    /// A name copied into the buffer: its byte range.
+    Copied(u32, u32),
+}
+
+/// A tag as the encoder reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RawTag<'a> {
+    /// A known name, and the value.
+    Known(Known, &'a [u8]),
+    /// A name copied into the buffer and its value right after it (one slice, to be checked
+    /// for escapes at once), with the name's length.
+    Joined(&'a [u8], usize),
+    /// A `'static` name, and the value.
+    Apart(&'a [u8], &'a [u8]),
+}
+
+/// One tag: its key and the byte range of its value in the buffer.
+#[derive(Clone, Copy, Debug)]
 struct Entry {
-    at: usize,
-    live: bool,
-    key: (usize, usize),
-    value: (usize, usize),
+    key: Key,
+    value: (u32, u32),
+}
+
+/// Longer keys are ignored (as documented on [`Tags::set`]).
+const MAX_KEY: usize = (1 << 21) - 1;
+/// The buffer's positions are `u32`: tags stop being stored once it would pass 4 GiB.
+const MAX_BUF: usize = u32::MAX as usize;
+
+/// The filter bit of a key (from its length and last byte).
+#[inline]
+const fn key_bit(key: &[u8]) -> u64 {
+    let last = match key {
+        [.., last] => *last as u64,
+        [] => 0,
+    };
+    1 << (((key.len() as u64).wrapping_mul(7) ^ last) % 64)
 }
 
 /// Collects `Display` output into the buffer.
@@ -76,119 +182,87 @@ impl Tags {
     /// ```
     pub fn with_capacity(n: usize) -> Self {
         Tags {
-            buf: Vec::with_capacity(n * 32),
-            len: 0,
+            entries: Vec::with_capacity(n),
+            buf: Vec::with_capacity(n * 24),
             keys: 0,
         }
     }
 
-    /// Tags written into `buf` (cleared first).
-    pub(crate) fn from_buffer(mut buf: Vec<u8>) -> Self {
+    /// Tags with their values written into `buf` (cleared first), with room for `n` tags.
+    pub(crate) fn from_buffer(mut buf: Vec<u8>, n: usize) -> Self {
         buf.clear();
         Tags {
+            entries: Vec::with_capacity(n),
             buf,
-            len: 0,
             keys: 0,
         }
     }
 
-    /// Removes every tag, keeping the buffer.
+    /// Removes every tag, keeping the buffers.
     pub(crate) fn clear(&mut self) {
+        self.entries.clear();
         self.buf.clear();
-        self.len = 0;
         self.keys = 0;
     }
 
-    /// The entry whose flag is at `at`.
     #[inline]
-    fn entry_at(&self, at: usize) -> Option<Entry> {
-        let head: &[u8; HEAD] = self.buf.get(at..at + HEAD)?.try_into().ok()?;
-        let klen = u32::from_le_bytes([head[1], head[2], head[3], head[4]]) as usize;
-        let vlen = u32::from_le_bytes([head[5], head[6], head[7], head[8]]) as usize;
-        let kstart = at + HEAD;
-        let kend = kstart + klen;
-        let vend = kend + vlen;
-        if vend > self.buf.len() {
-            return None;
+    fn bytes(&self, (start, end): (u32, u32)) -> &[u8] {
+        self.buf
+            .get(start as usize..end as usize)
+            .unwrap_or_default()
+    }
+
+    #[inline]
+    fn key_bytes(&self, key: Key) -> &[u8] {
+        match key {
+            Key::Known(k) => k.name().as_bytes(),
+            Key::Static(k) => k.as_bytes(),
+            Key::Copied(start, end) => self.bytes((start, end)),
         }
-        Some(Entry {
-            at,
-            live: head[0] == LIVE,
-            key: (kstart, kend),
-            value: (kend, vend),
-        })
     }
 
-    fn entries(&self) -> impl Iterator<Item = Entry> + '_ {
-        let mut i = 0;
-        std::iter::from_fn(move || {
-            let e = self.entry_at(i)?;
-            i = e.value.1;
-            Some(e)
-        })
+    fn text(bytes: &[u8]) -> &str {
+        std::str::from_utf8(bytes).unwrap_or("")
     }
 
+    /// The index of the entry for `key`.
     #[inline]
-    fn bytes(&self, (start, end): (usize, usize)) -> &[u8] {
-        self.buf.get(start..end).unwrap_or_default()
-    }
-
-    fn text(&self, range: (usize, usize)) -> &str {
-        std::str::from_utf8(self.bytes(range)).unwrap_or("")
-    }
-
-    fn find(&self, key: &[u8]) -> Option<Entry> {
+    fn find(&self, key: &[u8]) -> Option<usize> {
         if self.keys & key_bit(key) == 0 {
             return None;
         }
-        self.entries().find(|e| e.live && self.bytes(e.key) == key)
+        self.entries
+            .iter()
+            .position(|e| self.key_bytes(e.key) == key)
     }
 
-    /// Marks the live entry for `key` removed.
+    /// Removes the entry for `key` (its bytes stay in the buffer).
     fn kill(&mut self, key: &[u8]) {
-        if let Some(e) = self.find(key) {
-            self.buf[e.at] = REMOVED;
-            self.len -= 1;
+        if let Some(i) = self.find(key) {
+            self.entries.remove(i);
         }
     }
 
-    /// Writes an entry header and key with a value length of `vlen`; returns where the
-    /// value length is, `None` when the key is too long. With `unique`, the caller knows
-    /// `key` is not set yet (no search for an old value).
+    /// Makes room for a new entry for `key` with `extra` more bytes in the buffer: removes
+    /// the old value unless `unique` (the caller knows `key` is not set), notes the key in
+    /// the filter. False when the tag cannot be stored (key or buffer too long).
     #[inline]
-    fn begin(&mut self, key: &str, vlen: usize, unique: bool) -> Option<usize> {
+    fn prepare(&mut self, key: &str, extra: usize, unique: bool) -> bool {
         let key = key.as_bytes();
-        if key.len() > MAX_KEY || vlen > MAX_VALUE {
-            return None;
+        if key.len() > MAX_KEY || self.buf.len() + extra > MAX_BUF {
+            return false;
         }
-        if self.len > 0 && !unique {
+        let bit = key_bit(key);
+        // A clear filter bit: certainly not set, no search.
+        if !unique && self.keys & bit != 0 {
             self.kill(key);
         }
-        self.keys |= key_bit(key);
-        let at = self.buf.len();
-        self.buf.reserve(HEAD + key.len() + vlen);
-        let (k, v) = (
-            (key.len() as u32).to_le_bytes(),
-            (vlen as u32).to_le_bytes(),
-        );
-        self.buf
-            .extend_from_slice(&[LIVE, k[0], k[1], k[2], k[3], v[0], v[1], v[2], v[3]]);
-        self.buf.extend_from_slice(key);
-        Some(at + VLEN_AT)
-    }
-
-    /// Rewrites the value length of the entry whose length is at `vlen_at` and whose value
-    /// starts at `start`.
-    fn finish_display(&mut self, vlen_at: usize, start: usize) {
-        let vlen = (self.buf.len() - start) as u32;
-        if let Some(slot) = self.buf.get_mut(vlen_at..vlen_at + 4) {
-            slot.copy_from_slice(&vlen.to_le_bytes());
-        }
-        self.len += 1;
+        self.keys |= bit;
+        true
     }
 
     /// Sets `key` to `value`, replacing an earlier value. Keys longer than 2 MiB are
-    /// ignored.
+    /// ignored, and so is a tag that would take the tags past 4 GiB.
     ///
     /// ```
     /// let mut t = trace_exporter::Tags::default();
@@ -196,25 +270,46 @@ impl Tags {
     /// assert_eq!(t.len(), 1);
     /// ```
     pub fn set(&mut self, key: impl AsRef<str>, value: &str) {
-        let _ = self.insert(key.as_ref(), value, false);
-    }
-
-    /// Sets a tag; `unique` when the key is known not to be set yet.
-    /// Returns where the entry starts ([`Tags::value_at`]), `None` when it was not stored.
-    #[inline]
-    pub(crate) fn insert(&mut self, key: &str, value: &str, unique: bool) -> Option<usize> {
-        let vlen_at = self.begin(key, value.len(), unique)?;
+        let key = key.as_ref();
+        if let Some(known) = Known::from_name(key) {
+            let _ = self.insert(Name::Known(known), value, false);
+            return;
+        }
+        if !self.prepare(key, key.len() + value.len(), false) {
+            return;
+        }
+        let start = self.buf.len();
+        self.buf.reserve(key.len() + value.len());
+        self.buf.extend_from_slice(key.as_bytes());
+        let mid = self.buf.len();
         self.buf.extend_from_slice(value.as_bytes());
-        self.len += 1;
-        Some(vlen_at - VLEN_AT)
+        self.entries.push(Entry {
+            key: Key::Copied(start as u32, mid as u32),
+            value: (mid as u32, self.buf.len() as u32),
+        });
     }
 
-    /// The value of the entry [`Tags::insert`] stored at `at`, while it is not replaced or
-    /// removed.
-    pub(crate) fn value_at(&self, at: usize) -> Option<&str> {
-        self.entry_at(at)
-            .filter(|e| e.live)
-            .map(|e| self.text(e.value))
+    /// Sets a tag with a known or `'static` name (not copied); `unique` when the key is known
+    /// not to be set yet. False when it was not stored (the tags would pass 4 GiB).
+    #[inline]
+    pub(crate) fn insert(&mut self, name: Name, value: &str, unique: bool) -> bool {
+        // A `'static` name is kept by reference: no length limit to check.
+        if self.buf.len() + value.len() > MAX_BUF {
+            return false;
+        }
+        let (key, bit) = name.key();
+        // A clear filter bit: certainly not set, no search.
+        if !unique && self.keys & bit != 0 {
+            self.kill(name.text().as_bytes());
+        }
+        self.keys |= bit;
+        let start = self.buf.len() as u32;
+        self.buf.extend_from_slice(value.as_bytes());
+        self.entries.push(Entry {
+            key,
+            value: (start, self.buf.len() as u32),
+        });
+        true
     }
 
     /// Sets `key` to the text `value` displays (written straight into the buffer), cut at
@@ -226,22 +321,59 @@ impl Tags {
     /// assert_eq!(t.get("n"), Some("1-2"));
     /// ```
     pub fn set_display(&mut self, key: impl AsRef<str>, value: impl fmt::Display, max: usize) {
-        let _ = self.insert_display(key.as_ref(), value, max, false);
+        let key = key.as_ref();
+        if let Some(known) = Known::from_name(key) {
+            let _ = self.insert_fmt(Name::Known(known), format_args!("{value}"), max, false);
+            return;
+        }
+        if !self.prepare(key, key.len(), false) {
+            return;
+        }
+        let start = self.buf.len();
+        self.buf.extend_from_slice(key.as_bytes());
+        let mid = self.buf.len();
+        if let Some(end) = self.write_fmt(format_args!("{value}"), max) {
+            self.entries.push(Entry {
+                key: Key::Copied(start as u32, mid as u32),
+                value: (mid as u32, end as u32),
+            });
+        } else {
+            self.buf.truncate(start);
+        }
     }
 
-    /// Sets a displayed tag; `unique` when the key is known not to be set yet.
-    pub(crate) fn insert_display(
+    /// Sets a formatted tag with a `'static` key, cut at `max` bytes; `unique` when the key is
+    /// known not to be set yet. False when it was not stored.
+    pub(crate) fn insert_fmt(
         &mut self,
-        key: &str,
-        value: impl fmt::Display,
+        name: Name,
+        value: fmt::Arguments<'_>,
         max: usize,
         unique: bool,
-    ) -> Option<usize> {
-        use fmt::Write as _;
-        let max = max.min(MAX_VALUE);
-        let vlen_at = self.begin(key, 0, unique)?;
+    ) -> bool {
+        let (key, _) = name.key();
+        if !self.prepare(name.text(), 0, unique) {
+            return false;
+        }
         let start = self.buf.len();
-        if write!(Sink(&mut self.buf), "{value}").is_err() {
+        match self.write_fmt(value, max) {
+            Some(end) => {
+                self.entries.push(Entry {
+                    key,
+                    value: (start as u32, end as u32),
+                });
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Appends the formatted `value`, cut at `max` bytes on a character boundary; returns the
+    /// end of the value, `None` (and nothing appended) when the buffer would pass 4 GiB.
+    fn write_fmt(&mut self, value: fmt::Arguments<'_>, max: usize) -> Option<usize> {
+        use fmt::Write as _;
+        let start = self.buf.len();
+        if Sink(&mut self.buf).write_fmt(value).is_err() {
             self.buf.truncate(start);
         }
         if self.buf.len() - start > max {
@@ -251,8 +383,16 @@ impl Tags {
             }
             self.buf.truncate(end);
         }
-        self.finish_display(vlen_at, start);
-        Some(vlen_at - VLEN_AT)
+        if self.buf.len() > MAX_BUF {
+            self.buf.truncate(start);
+            return None;
+        }
+        Some(self.buf.len())
+    }
+
+    /// The bytes of the last tag's value (for reading back a value just formatted in).
+    pub(crate) fn last_value(&self) -> &[u8] {
+        self.entries.last().map_or(&[], |e| self.bytes(e.value))
     }
 
     /// A tag's value.
@@ -261,7 +401,8 @@ impl Tags {
     /// assert_eq!(trace_exporter::Tags::default().get("x"), None);
     /// ```
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.find(key.as_bytes()).map(|e| self.text(e.value))
+        let e = self.entries[self.find(key.as_bytes())?];
+        Some(Self::text(self.bytes(e.value)))
     }
 
     /// Removes a tag.
@@ -282,19 +423,26 @@ impl Tags {
     /// assert_eq!(trace_exporter::Tags::default().iter().count(), 0);
     /// ```
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
-        self.entries()
-            .filter(|e| e.live)
-            .map(|e| (self.text(e.key), self.text(e.value)))
+        self.entries.iter().map(|e| {
+            (
+                Self::text(self.key_bytes(e.key)),
+                Self::text(self.bytes(e.value)),
+            )
+        })
     }
 
     /// The tags in order as the UTF-8 bytes they were set from (for the encoder: no
-    /// re-validation): each key and its value are adjacent in the buffer, so each comes as
-    /// one slice (key then value) with the key's length, to be checked for escapes at once.
+    /// re-validation).
     #[inline]
-    pub(crate) fn iter_joined(&self) -> impl Iterator<Item = (&[u8], usize)> + '_ {
-        self.entries()
-            .filter(|e| e.live)
-            .map(|e| (self.bytes((e.key.0, e.value.1)), e.key.1 - e.key.0))
+    pub(crate) fn iter_raw(&self) -> impl Iterator<Item = RawTag<'_>> + '_ {
+        self.entries.iter().map(|e| match e.key {
+            Key::Known(k) => RawTag::Known(k, self.bytes(e.value)),
+            // `set` writes a copied key right before its value.
+            Key::Copied(start, end) if end == e.value.0 => {
+                RawTag::Joined(self.bytes((start, e.value.1)), (end - start) as usize)
+            }
+            key => RawTag::Apart(self.key_bytes(key), self.bytes(e.value)),
+        })
     }
 
     /// The number of tags.
@@ -303,7 +451,7 @@ impl Tags {
     /// assert_eq!(trace_exporter::Tags::default().len(), 0);
     /// ```
     pub fn len(&self) -> usize {
-        self.len
+        self.entries.len()
     }
 
     /// True when there is no tag.
@@ -312,18 +460,18 @@ impl Tags {
     /// assert!(trace_exporter::Tags::default().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.entries.is_empty()
     }
 
-    /// Bytes held (for the reporter's memory estimate).
+    /// Bytes held (for the reporter's memory estimate and the pool's size limit).
     pub(crate) fn heap_size(&self) -> usize {
-        self.buf.capacity()
+        self.buf.capacity() + self.entries.capacity() * std::mem::size_of::<Entry>()
     }
 }
 
 impl PartialEq for Tags {
     fn eq(&self, other: &Self) -> bool {
-        self.len == other.len && self.iter().eq(other.iter())
+        self.len() == other.len() && self.iter().eq(other.iter())
     }
 }
 
@@ -362,6 +510,7 @@ mod tests {
         assert_eq!(t.iter().collect::<Vec<_>>(), [("a", "22"), ("c", "éé")]);
         let long_key = "k".repeat(3 << 20);
         t.set(&long_key, "x");
+        t.set_display(&long_key, 1, 10);
         assert_eq!(t.len(), 2);
         assert_eq!(t, [("a", "22"), ("c", "éé")].into_iter().collect());
     }
@@ -383,25 +532,66 @@ mod tests {
     }
 
     #[test]
-    fn value_at_follows_replacement_and_removal() {
+    fn static_keys_mix_with_copied_keys() {
         let mut t = Tags::default();
-        let first = t.insert("m", "GET", true).unwrap();
-        assert_eq!(t.value_at(first), Some("GET"));
-        let n = t.insert_display("n", 42, 10, true).unwrap();
-        assert_eq!(t.value_at(n), Some("42"));
-        let second = t.insert("m", "POST", false).unwrap();
-        assert_eq!(t.value_at(first), None);
-        assert_eq!(t.value_at(second), Some("POST"));
-        assert_eq!(t.insert(&"k".repeat(3 << 20), "x", false), None);
-        t.remove("m");
-        assert_eq!(t.value_at(second), None);
-        assert_eq!(t.value_at(n), Some("42"));
-        assert_eq!(t.value_at(9999), None);
+        assert!(t.insert(Name::Known(Known::HttpMethod), "GET", true));
+        assert!(t.insert_fmt(Name::Field("n"), format_args!("{}", 42), 10, true));
+        assert_eq!(t.last_value(), b"42");
+        // A copied key replaces a static one of the same text, and the other way round.
+        t.set("http.method", "POST");
+        assert!(t.insert(Name::Field("n"), "43", false));
+        assert_eq!(
+            t.iter().collect::<Vec<_>>(),
+            [("http.method", "POST"), ("n", "43")]
+        );
+        t.set("k", "v");
+        let raw: Vec<_> = t.iter_raw().collect();
+        assert_eq!(
+            raw,
+            [
+                // A known name set through the public API is kept as its code too.
+                RawTag::Known(Known::HttpMethod, b"POST"),
+                RawTag::Apart(b"n", b"43"),
+                RawTag::Joined(b"kv", 1),
+            ]
+        );
+        t.remove("k");
+        t.remove("n");
+        assert_eq!(t.get("n"), None);
+        assert_eq!(t.len(), 1);
+        assert!(t.insert_fmt(
+            Name::Known(Known::Error),
+            format_args!("{}", "é".repeat(3)),
+            3,
+            false
+        ));
+        assert_eq!(t.get("error"), Some("é"));
+        assert_eq!(
+            t.iter_raw().last(),
+            Some(RawTag::Known(Known::Error, "é".as_bytes()))
+        );
+        // Every known name reads back by its text.
+        for k in [
+            Known::HttpMethod,
+            Known::HttpPath,
+            Known::HttpRoute,
+            Known::HttpStatusCode,
+            Known::HttpUrl,
+            Known::Error,
+            Known::AppTraceId,
+        ] {
+            let mut t = Tags::default();
+            assert!(t.insert(Name::Known(k), "v", true));
+            assert_eq!(t.get(k.name()), Some("v"));
+            assert_eq!(Known::from_name(k.name()), Some(k));
+            t.set_display(k.name(), 7, 10);
+            assert_eq!(t.iter_raw().collect::<Vec<_>>(), [RawTag::Known(k, b"7")]);
+        }
     }
 
     #[test]
     fn reused_buffer_starts_empty() {
-        let mut t = Tags::from_buffer(b"old bytes".to_vec());
+        let mut t = Tags::from_buffer(b"old bytes".to_vec(), 4);
         assert!(t.is_empty());
         t.set("http.route", "/a");
         t.clear();

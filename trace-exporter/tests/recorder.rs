@@ -512,3 +512,107 @@ fn service_name_own_else_inherited_else_default() {
     assert_eq!(service("load").as_deref(), Some("order"));
     assert_eq!(service("alone").as_deref(), Some("shop"));
 }
+
+/// A value whose `Debug` logs an event and opens a span: user code the recorder runs while it
+/// records the field.
+struct Chatty(u32);
+
+impl std::fmt::Debug for Chatty {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        tracing::info!(n = self.0, "formatting");
+        tracing::info_span!("inside debug").in_scope(|| tracing::info!("deeper"));
+        write!(f, "chatty-{}", self.0)
+    }
+}
+
+#[test]
+fn values_whose_formatting_logs_do_not_block_the_recorder() {
+    let sink = MemorySink::new();
+    with_recorder(&sink, || {
+        let ctx = request(Sampling::Sampled);
+        let _g = ctx.enter();
+        let span = tracing::info_span!("work", late = tracing::field::Empty, early = ?Chatty(1));
+        span.in_scope(|| {
+            // Recorded later: the recorder holds the span's recording while formatting.
+            span.record("late", tracing::field::debug(Chatty(2)));
+            tracing::info!("after");
+        });
+    });
+    let spans = sink.spans();
+    let work = spans.iter().find(|s| s.name == "work").expect("the span");
+    assert_eq!(work.tag("early"), Some("chatty-1"));
+    assert_eq!(work.tag("late"), Some("chatty-2"));
+    // The events outside the formatting are annotations; the spans opened while formatting
+    // are recorded on their own.
+    assert!(work.annotations.iter().any(|a| a.value == "after"));
+    assert!(spans.iter().filter(|s| s.name == "inside debug").count() >= 1);
+    for s in &spans {
+        serde_json::from_str::<serde_json::Value>(&s.to_json()).expect("valid JSON");
+    }
+}
+
+#[test]
+fn one_layer_cloned_into_two_subscribers_keeps_their_spans_apart() {
+    let sink = MemorySink::new();
+    let layer = ZipkinLayer::new(sink.clone(), "shop");
+    let first = tracing_subscriber::registry()
+        .with(ContextLayer::new())
+        .with(layer.clone());
+    let second = tracing_subscriber::registry()
+        .with(ContextLayer::new())
+        .with(layer);
+    let ctx = request(Sampling::Sampled);
+    let _g = ctx.enter();
+    // Both registries give their first span the same id.
+    let a = tracing::subscriber::with_default(first, || tracing::info_span!("a", n = 1));
+    let b = tracing::subscriber::with_default(second, || tracing::info_span!("b", n = 2));
+    drop(a);
+    drop(b);
+    let mut names: Vec<_> = sink
+        .spans()
+        .iter()
+        .map(|s| (s.name.to_string(), s.tag("n").map(str::to_string)))
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            ("a".to_string(), Some("1".to_string())),
+            ("b".to_string(), Some("2".to_string()))
+        ]
+    );
+}
+
+/// A value whose formatting panics.
+struct Explodes;
+
+impl std::fmt::Debug for Explodes {
+    fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        panic!("formatting failed")
+    }
+}
+
+#[test]
+fn a_panicking_field_value_leaves_the_recorder_working() {
+    let sink = MemorySink::new();
+    with_recorder(&sink, || {
+        let ctx = request(Sampling::Sampled);
+        let _g = ctx.enter();
+        let span = tracing::info_span!("work", bad = tracing::field::Empty, n = 1);
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            span.record("bad", tracing::field::debug(Explodes));
+        }));
+        assert!(result.is_err());
+        span.in_scope(|| tracing::info!("still here"));
+        drop(span);
+        // Every span after it is recorded as usual, whatever shard it lands in.
+        for i in 0..40 {
+            tracing::info_span!("after", i).in_scope(|| {});
+        }
+    });
+    let spans = sink.spans();
+    let work = spans.iter().find(|s| s.name == "work").expect("the span");
+    assert_eq!(work.tag("n"), Some("1"));
+    assert_eq!(work.annotations.len(), 1);
+    assert_eq!(spans.iter().filter(|s| s.name == "after").count(), 40);
+}

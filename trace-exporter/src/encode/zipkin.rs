@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use super::json::{self, JsonOut, LenCounter};
+use crate::tags::{Known, RawTag};
 use crate::{Endpoint, SpanRecord};
 
 /// The service name written when a span has none (Zipkin wants `localEndpoint.serviceName`).
@@ -248,21 +249,49 @@ fn write_span_with<O: JsonOut>(span: &SpanRecord, out: &mut O, local: Option<&[u
         out.byte(b']');
     }
     let mut first = true;
-    for (pair, key_len) in span.tags.iter_joined() {
-        if key_len == 0 || key_len > pair.len() {
+    for tag in span.tags.iter_raw() {
+        if matches!(tag, RawTag::Joined(_, 0) | RawTag::Apart(b"", _)) {
             continue;
         }
-        out.raw(if first { b",\"tags\":{\"" } else { b",\"" });
+        out.raw(if first { b",\"tags\":{" } else { b"," });
         first = false;
-        let (key, value) = pair.split_at(key_len);
-        if json::is_clean(pair) {
-            // The common case: one check for both, plain copies.
-            out.raw(key);
-            out.raw(b"\":\"");
+        let value = match tag {
+            // The recorder's names: constants, nothing to escape.
+            RawTag::Known(k, value) => {
+                known_key(out, k);
+                value
+            }
+            RawTag::Joined(pair, key_len) => {
+                let (key, value) = pair.split_at(key_len.min(pair.len()));
+                out.byte(b'"');
+                if json::is_clean(pair) {
+                    // The common case: one check for both, plain copies.
+                    out.raw(key);
+                    out.raw(b"\":\"");
+                    out.raw(value);
+                } else {
+                    json::escaped(out, key);
+                    out.raw(b"\":\"");
+                    json::escaped(out, value);
+                }
+                out.byte(b'"');
+                continue;
+            }
+            RawTag::Apart(key, value) => {
+                out.byte(b'"');
+                if json::is_clean(key) {
+                    out.raw(key);
+                } else {
+                    json::escaped(out, key);
+                }
+                out.raw(b"\":\"");
+                value
+            }
+        };
+        // Checked without a branch per word, then copied whole (the common case) or escaped.
+        if json::is_clean(value) {
             out.raw(value);
         } else {
-            json::escaped(out, key);
-            out.raw(b"\":\"");
             json::escaped(out, value);
         }
         out.byte(b'"');
@@ -271,6 +300,21 @@ fn write_span_with<O: JsonOut>(span: &SpanRecord, out: &mut O, local: Option<&[u
         out.byte(b'}');
     }
     out.byte(b'}');
+}
+
+/// Writes `"<name>":"` for a known tag name (fixed-size copies).
+#[inline]
+fn known_key<O: JsonOut>(out: &mut O, k: Known) {
+    // One call per name: each a copy of a constant size.
+    match k {
+        Known::HttpMethod => out.raw(b"\"http.method\":\""),
+        Known::HttpPath => out.raw(b"\"http.path\":\""),
+        Known::HttpRoute => out.raw(b"\"http.route\":\""),
+        Known::HttpStatusCode => out.raw(b"\"http.status_code\":\""),
+        Known::HttpUrl => out.raw(b"\"http.url\":\""),
+        Known::Error => out.raw(b"\"error\":\""),
+        Known::AppTraceId => out.raw(b"\"app.trace_id\":\""),
+    }
 }
 
 fn endpoint<O: JsonOut>(out: &mut O, e: &Endpoint, local: bool) {
@@ -317,6 +361,35 @@ mod tests {
     use crate::{Annotation, Kind};
     use std::sync::Arc;
     use trace_context::{SpanId, TraceId};
+
+    #[test]
+    fn known_tag_names_are_written_as_their_names() {
+        use crate::tags::Name;
+        let all = [
+            Known::HttpMethod,
+            Known::HttpPath,
+            Known::HttpRoute,
+            Known::HttpStatusCode,
+            Known::HttpUrl,
+            Known::Error,
+            Known::AppTraceId,
+        ];
+        let mut s = sample();
+        s.tags = crate::Tags::default();
+        for (i, k) in all.into_iter().enumerate() {
+            assert!(s.tags.insert(Name::Known(k), &format!("v{i}\""), true));
+        }
+        s.tags.set("other \"key\"", "x");
+        let json = s.to_json();
+        assert_eq!(json.len(), encoded_len(&s));
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let tags = v["tags"].as_object().unwrap();
+        assert_eq!(tags.len(), all.len() + 1);
+        for (i, k) in all.into_iter().enumerate() {
+            assert_eq!(tags[k.name()], format!("v{i}\""));
+        }
+        assert_eq!(tags["other \"key\""], "x");
+    }
 
     fn sample() -> SpanRecord {
         let mut s = SpanRecord::new(

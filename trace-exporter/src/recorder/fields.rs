@@ -8,6 +8,7 @@ use std::time::SystemTime;
 
 use tracing_core::field::{Field, Visit};
 
+use crate::tags::{Known, Name};
 use crate::{Endpoint, Kind, SpanRecord};
 
 /// The field naming the span's kind (`server`, `client`, `producer`, `consumer`).
@@ -17,7 +18,7 @@ pub const FIELD_SERVICE_NAME: &str = "service.name";
 /// Longest tag value kept, in bytes (longer values are cut on a character boundary).
 pub const MAX_TAG_VALUE: usize = 4096;
 
-/// The recording of a span in progress (kept in the span's extensions).
+/// The recording of a span in progress (kept in the layer's table, by span id).
 pub(crate) struct Recording {
     /// Boxed once (usually a recycled box): it goes to the sink's queue as it is.
     pub(crate) span: Box<SpanRecord>,
@@ -25,10 +26,10 @@ pub(crate) struct Recording {
     /// True while the span's own attributes are recorded: their names are unique and no tag
     /// is set yet, so no earlier value needs replacing.
     pub(crate) fresh: bool,
-    /// Where the `http.method` and `http.route` tags are ([`crate::Tags::value_at`]), so
-    /// naming the span when it closes needs no search.
-    pub(crate) method_at: Option<usize>,
-    pub(crate) route_at: Option<usize>,
+    /// An `http.method` / `http.route` tag was stored (naming the span when it closes looks
+    /// them up only in unusual cases).
+    pub(crate) has_method: bool,
+    pub(crate) has_route: bool,
     /// The recycled record's name buffer, for a `"get /order/{id}"` name.
     pub(crate) name_buf: Option<String>,
     /// The recycled record's remote service name buffer, for `net.peer.name`.
@@ -44,6 +45,7 @@ pub(crate) struct Recording {
 }
 
 /// A field value as `tracing` hands it over.
+#[derive(Clone, Copy)]
 pub(crate) enum Value<'a> {
     Str(&'a str),
     Bool(bool),
@@ -52,7 +54,15 @@ pub(crate) enum Value<'a> {
     Debug(&'a dyn fmt::Debug),
 }
 
-impl Value<'_> {
+impl<'a> Value<'a> {
+    /// The text as stored in a tag, when the value is text.
+    fn as_str(&self) -> Option<&'a str> {
+        match *self {
+            Value::Str(s) => Some(bounded_str(s)),
+            _ => None,
+        }
+    }
+
     /// The value as text (allocates only for numbers and formatted values).
     fn text(&self) -> Cow<'_, str> {
         match self {
@@ -72,11 +82,44 @@ impl Recording {
             .get_or_insert_with(Endpoint::default)
     }
 
-    /// Records a formatted value (`%method`, `%url`, `display(ip)`): written once into a
-    /// stack buffer, then handled as text (no allocation to read it as an address or a port,
-    /// a method recognised for the span's name, a plain tag copy); written straight into the
-    /// tag buffer when longer than the stack buffer.
+    /// Records a formatted value (`%method`, `%url`, `display(ip)`). A tag (`%url`, `%method`)
+    /// is formatted straight into the tag buffer (the method then read back from there for
+    /// the span's name); a value read as something else (an address, a port, a kind) is
+    /// written once into a stack buffer and handled as text, without an allocation (formatted
+    /// into the tag buffer when longer than the stack buffer).
     fn set_debug(&mut self, name: &'static str, value: &dyn fmt::Debug, services: &dyn Services) {
+        let role = role(name);
+        match role {
+            Role::Tag => {
+                self.tag(Name::Field(name), Value::Debug(value), self.fresh);
+                return;
+            }
+            Role::Known(k) => {
+                self.tag(Name::Known(k), Value::Debug(value), self.fresh);
+                return;
+            }
+            Role::Error => {
+                self.tag(Name::Known(Known::Error), Value::Debug(value), self.fresh);
+                return;
+            }
+            Role::AppTraceId => {
+                self.tag(Name::Known(Known::AppTraceId), Value::Debug(value), false);
+                return;
+            }
+            Role::Method => {
+                if self.tag(
+                    Name::Known(Known::HttpMethod),
+                    Value::Debug(value),
+                    self.fresh,
+                ) {
+                    self.method_lower = lower_method(self.span.tags.last_value());
+                    self.has_method = true;
+                    self.name_ready = false;
+                }
+                return;
+            }
+            _ => {}
+        }
         let mut text = StackText::new();
         if write!(text, "{value:?}").is_ok() {
             return self.set(name, Value::Str(text.as_str()), services);
@@ -85,13 +128,37 @@ impl Recording {
     }
 
     pub(crate) fn set(&mut self, name: &'static str, value: Value<'_>, services: &dyn Services) {
-        // The HTTP fields are plain tags: skip comparing them with every special name.
-        if name.starts_with("http.") {
-            return self.tag(name, value);
-        }
-        match name {
-            FIELD_SPAN_KIND => self.span.kind = Kind::parse(&value.text()),
-            FIELD_SERVICE_NAME => {
+        match role(name) {
+            Role::Tag => {
+                self.tag(Name::Field(name), value, self.fresh);
+            }
+            Role::Known(k) => {
+                self.tag(Name::Known(k), value, self.fresh);
+            }
+            // It may already hold the context's application id.
+            Role::AppTraceId => {
+                self.tag(Name::Known(Known::AppTraceId), value, false);
+            }
+            Role::Method => {
+                let text = value.as_str();
+                if self.tag(Name::Known(Known::HttpMethod), value, self.fresh) {
+                    self.method_lower = text.and_then(|m| lower_method(m.as_bytes()));
+                    self.has_method = true;
+                    self.name_ready = false;
+                }
+            }
+            Role::Route => {
+                let text = value.as_str();
+                if self.tag(Name::Known(Known::HttpRoute), value, self.fresh) {
+                    self.has_route = true;
+                    self.name_ready = false;
+                    if let (Some(method), Some(route)) = (self.method_lower, text) {
+                        self.write_name(method, route);
+                    }
+                }
+            }
+            Role::Kind => self.span.kind = Kind::parse(&value.text()),
+            Role::Service => {
                 let text = value.text();
                 let text = text.trim();
                 if !text.is_empty() {
@@ -100,7 +167,7 @@ impl Recording {
                     self.service_set = true;
                 }
             }
-            "net.peer.name" | "net.peer.ip" | "server.address" | "client.address" => {
+            Role::Peer => {
                 let text = value.text();
                 let text = text.trim();
                 match text
@@ -118,7 +185,7 @@ impl Recording {
                     Err(_) => {}
                 }
             }
-            "net.peer.port" | "server.port" | "client.port" => {
+            Role::Port => {
                 let port = match value {
                     Value::U64(n) => u16::try_from(n).ok(),
                     Value::I64(n) => u16::try_from(n).ok(),
@@ -128,55 +195,24 @@ impl Recording {
                     self.remote().port = (port != 0).then_some(port);
                 }
             }
-            "error" if matches!(value, Value::Bool(false)) => {}
-            _ => self.tag(name, value),
+            Role::Error if matches!(value, Value::Bool(false)) => {}
+            Role::Error => {
+                self.tag(Name::Known(Known::Error), value, self.fresh);
+            }
         }
     }
 
-    /// Stores a value as a tag, without an allocation of its own.
-    fn tag(&mut self, name: &'static str, value: Value<'_>) {
+    /// Stores a value as a tag (`unique`: known not to be set yet), without an allocation of
+    /// its own. False when it was not stored.
+    #[inline(always)]
+    fn tag(&mut self, name: Name, value: Value<'_>, unique: bool) -> bool {
         let tags = &mut self.span.tags;
-        // `app.trace_id` may already hold the context's application id.
-        let unique = self.fresh && name != "app.trace_id";
-        let (at, text) = match value {
-            Value::Str(s) => {
-                let s = bounded(s);
-                (tags.insert(name, &s, unique), Some(s))
-            }
-            Value::Bool(b) => (
-                tags.insert(name, if b { "true" } else { "false" }, unique),
-                None,
-            ),
-            Value::U64(n) => (
-                tags.insert(name, itoa::Buffer::new().format(n), unique),
-                None,
-            ),
-            Value::I64(n) => (
-                tags.insert(name, itoa::Buffer::new().format(n), unique),
-                None,
-            ),
-            Value::Debug(d) => (
-                tags.insert_display(name, format_args!("{d:?}"), MAX_TAG_VALUE, unique),
-                None,
-            ),
-        };
-        if at.is_none() {
-            return;
-        }
-        match name {
-            "http.method" => {
-                self.method_at = at;
-                self.method_lower = text.and_then(|m| lower_method(&m));
-                self.name_ready = false;
-            }
-            "http.route" => {
-                self.route_at = at;
-                self.name_ready = false;
-                if let (Some(method), Some(route)) = (self.method_lower, text) {
-                    self.write_name(method, &route);
-                }
-            }
-            _ => {}
+        match value {
+            Value::Str(s) => tags.insert(name, bounded_str(s), unique),
+            Value::Bool(b) => tags.insert(name, if b { "true" } else { "false" }, unique),
+            Value::U64(n) => tags.insert(name, itoa::Buffer::new().format(n), unique),
+            Value::I64(n) => tags.insert(name, itoa::Buffer::new().format(n), unique),
+            Value::Debug(d) => tags.insert_fmt(name, format_args!("{d:?}"), MAX_TAG_VALUE, unique),
         }
     }
 
@@ -204,15 +240,18 @@ impl Recording {
             return self.name_buf.take().map(Cow::Owned);
         }
         if let Some(method) = self.method_lower {
-            if kind != Kind::Server || self.route_at.is_none() {
+            if kind != Kind::Server || !self.has_route {
                 return Some(Cow::Borrowed(method));
             }
         }
         // Unusual spans: a method outside the table, a route before the method, values
         // recorded as numbers or `Debug`.
+        if !self.has_method {
+            return None;
+        }
         let tags = &self.span.tags;
-        let method = self.method_at.and_then(|at| tags.value_at(at))?;
-        let route = self.route_at.and_then(|at| tags.value_at(at));
+        let method = tags.get("http.method")?;
+        let route = tags.get("http.route").filter(|_| self.has_route);
         Some(rpc_name(kind, method, route, &mut self.name_buf))
     }
 }
@@ -253,14 +292,65 @@ impl fmt::Write for StackText {
 
 /// Cuts a value to [`MAX_TAG_VALUE`] bytes on a character boundary.
 pub(crate) fn bounded(s: &str) -> Cow<'_, str> {
+    Cow::Borrowed(bounded_str(s))
+}
+
+/// [`bounded`] as a plain `&str`.
+#[inline]
+fn bounded_str(s: &str) -> &str {
     if s.len() <= MAX_TAG_VALUE {
-        return Cow::Borrowed(s);
+        return s;
     }
     let mut end = MAX_TAG_VALUE;
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    Cow::Borrowed(&s[..end])
+    &s[..end]
+}
+
+/// What a span field means for the Zipkin span.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Role {
+    /// A plain tag under the field's name.
+    Tag,
+    /// A tag with a well-known name (kept as a code).
+    Known(Known),
+    /// `http.method`: a tag, and the span's name.
+    Method,
+    /// `http.route`: a tag, and the server span's name.
+    Route,
+    /// `app.trace_id`: a tag that may already hold the context's application id.
+    AppTraceId,
+    /// `span.kind`.
+    Kind,
+    /// `service.name`: the local endpoint.
+    Service,
+    /// `net.peer.name` and its aliases: the remote endpoint's address or name.
+    Peer,
+    /// `net.peer.port` and its aliases: the remote endpoint's port.
+    Port,
+    /// `error`: a tag unless `false`.
+    Error,
+}
+
+/// The role of a field name: one `match` (compiled to length checks and word compares, the
+/// HTTP names first).
+#[inline(always)]
+fn role(name: &str) -> Role {
+    match name {
+        "http.method" => Role::Method,
+        "http.route" => Role::Route,
+        "http.path" => Role::Known(Known::HttpPath),
+        "http.status_code" => Role::Known(Known::HttpStatusCode),
+        "http.url" => Role::Known(Known::HttpUrl),
+        FIELD_SPAN_KIND => Role::Kind,
+        FIELD_SERVICE_NAME => Role::Service,
+        "error" => Role::Error,
+        "app.trace_id" => Role::AppTraceId,
+        "net.peer.name" | "net.peer.ip" | "server.address" | "client.address" => Role::Peer,
+        "net.peer.port" | "server.port" | "client.port" => Role::Port,
+        _ => Role::Tag,
+    }
 }
 
 /// The local endpoint of a named service (the layer's shared endpoints).
@@ -378,10 +468,22 @@ const METHODS: [(&str, &str); 9] = [
 ];
 
 /// The lower-case name of a standard method, in any case.
-fn lower_method(method: &str) -> Option<&'static str> {
+fn lower_method(method: &[u8]) -> Option<&'static str> {
+    // The usual spelling (`http::Method`'s): one jump on the length, one word compare.
+    let exact = match method {
+        b"GET" => Some("get"),
+        b"POST" => Some("post"),
+        b"PUT" => Some("put"),
+        b"DELETE" => Some("delete"),
+        b"PATCH" => Some("patch"),
+        _ => None,
+    };
+    if exact.is_some() {
+        return exact;
+    }
     METHODS
         .iter()
-        .find(|(m, _)| m.eq_ignore_ascii_case(method))
+        .find(|(m, _)| m.as_bytes().eq_ignore_ascii_case(method))
         .map(|(_, l)| *l)
 }
 
@@ -393,7 +495,7 @@ fn rpc_name(
     route: Option<&str>,
     buf: &mut Option<String>,
 ) -> Cow<'static, str> {
-    let lower: Cow<'static, str> = match lower_method(method) {
+    let lower: Cow<'static, str> = match lower_method(method.as_bytes()) {
         Some(l) => Cow::Borrowed(l),
         None => Cow::Owned(method.to_ascii_lowercase()),
     };
@@ -414,5 +516,69 @@ fn rpc_name(
             Cow::Owned(name)
         }
         _ => lower,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn methods_in_any_case() {
+        for (upper, lower) in METHODS {
+            assert_eq!(lower_method(upper.as_bytes()), Some(lower));
+            assert_eq!(lower_method(lower.as_bytes()), Some(lower));
+            let mixed: String = upper
+                .chars()
+                .enumerate()
+                .map(|(i, c)| {
+                    if i % 2 == 0 {
+                        c
+                    } else {
+                        c.to_ascii_lowercase()
+                    }
+                })
+                .collect();
+            assert_eq!(lower_method(mixed.as_bytes()), Some(lower));
+        }
+        for other in ["", "GE", "GETS", "PROPFIND", "get "] {
+            assert_eq!(lower_method(other.as_bytes()), None, "{other:?}");
+        }
+    }
+
+    #[test]
+    fn roles_of_names() {
+        let cases = [
+            ("http.method", Role::Method),
+            ("http.route", Role::Route),
+            ("http.path", Role::Known(Known::HttpPath)),
+            ("http.status_code", Role::Known(Known::HttpStatusCode)),
+            ("http.url", Role::Known(Known::HttpUrl)),
+            ("span.kind", Role::Kind),
+            ("service.name", Role::Service),
+            ("error", Role::Error),
+            ("app.trace_id", Role::AppTraceId),
+            ("net.peer.name", Role::Peer),
+            ("net.peer.ip", Role::Peer),
+            ("server.address", Role::Peer),
+            ("client.address", Role::Peer),
+            ("net.peer.port", Role::Port),
+            ("server.port", Role::Port),
+            ("client.port", Role::Port),
+            ("http.methods", Role::Tag),
+            ("http.", Role::Tag),
+            ("errors", Role::Tag),
+            ("", Role::Tag),
+            ("order", Role::Tag),
+        ];
+        for (name, role_of) in cases {
+            assert_eq!(role(name), role_of, "{name}");
+        }
+        // Known roles name the same tag.
+        for (name, r) in cases {
+            if let Role::Known(k) = r {
+                assert_eq!(k.name(), name);
+            }
+        }
     }
 }

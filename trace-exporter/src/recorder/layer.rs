@@ -2,7 +2,6 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -13,6 +12,7 @@ use tracing_subscriber::layer::{Context as LayerContext, Layer};
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 use super::fields::{EventVisitor, Recording, Services, SpanVisitor};
+use super::table::Table;
 use crate::reporter::REPORTER_TARGET;
 use crate::{Annotation, Endpoint, Kind, Sink, SpanRecord, Tags};
 
@@ -46,7 +46,8 @@ impl Endpoints {
 /// its [`Context`] (ids and sampling decision):
 ///
 /// * a span whose context is not sampled (or that has no context) is left alone: one
-///   extensions lookup, no allocation;
+///   thread-local read for a span inside the current context, else one extensions lookup; no
+///   allocation;
 /// * ids come from the context: `traceId`, `id`, `parentId` (absent on a root), `shared` for a
 ///   server span that joined a remote parent, `debug` for B3 debug;
 /// * `span.kind` gives the Zipkin kind; names follow Brave: a server span is
@@ -80,14 +81,26 @@ impl Endpoints {
 /// assert_eq!(span.tag("order"), Some("7"));
 /// assert_eq!(span.annotations[0].value, "cache miss");
 /// ```
-#[derive(Clone)]
+///
+/// A clone shares the sink and the service endpoints, and records into a table of its own (so
+/// clones may serve different subscribers, whose span ids overlap).
 pub struct ZipkinLayer {
     sink: Arc<dyn Sink>,
     local: Arc<Endpoint>,
     endpoints: Arc<Endpoints>,
-    /// Spans being recorded now: while it is zero, the callbacks of other spans return
-    /// without looking their span up.
-    live: Arc<AtomicUsize>,
+    /// The spans being recorded now, by id.
+    table: Table,
+}
+
+impl Clone for ZipkinLayer {
+    fn clone(&self) -> Self {
+        ZipkinLayer {
+            sink: Arc::clone(&self.sink),
+            local: Arc::clone(&self.local),
+            endpoints: Arc::clone(&self.endpoints),
+            table: Table::default(),
+        }
+    }
 }
 
 impl ZipkinLayer {
@@ -115,7 +128,7 @@ impl ZipkinLayer {
             sink,
             local: Arc::new(local),
             endpoints: Arc::default(),
-            live: Arc::default(),
+            table: Table::default(),
         }
     }
 
@@ -166,19 +179,24 @@ impl ZipkinLayer {
         Arc::clone(endpoint)
     }
 
-    /// The endpoint inherited from the nearest recorded ancestor, else the default.
-    fn inherited<S>(&self, span: &SpanRef<'_, S>) -> Arc<Endpoint>
+    /// Gives `record` the endpoint of the nearest recorded ancestor of `span`; without one,
+    /// the record keeps the default.
+    fn inherit<S>(&self, span: &SpanRef<'_, S>, record: &mut SpanRecord)
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
         let mut parent = span.parent();
         while let Some(p) = parent {
-            if let Some(r) = p.extensions().get::<Recording>() {
-                return Arc::clone(&r.span.local_endpoint);
+            let found = self.table.with(&p.id(), |r| {
+                if !Arc::ptr_eq(&record.local_endpoint, &r.span.local_endpoint) {
+                    record.local_endpoint = Arc::clone(&r.span.local_endpoint);
+                }
+            });
+            if found.is_some() {
+                return;
             }
             parent = p.parent();
         }
-        Arc::clone(&self.local)
     }
 }
 
@@ -204,7 +222,7 @@ struct Spare {
 
 /// A span record for a new span: a recycled one (buffers included) when the pool has one,
 /// with its spare text buffers beside it; else a new one.
-fn new_record(c: &Context, name: &'static str, local: Arc<Endpoint>) -> (Box<SpanRecord>, Spare) {
+fn new_record(c: &Context, name: &'static str, local: &Arc<Endpoint>) -> (Box<SpanRecord>, Spare) {
     match super::pool::take_record() {
         Some(mut r) => {
             // `give_back_records` emptied tags and annotations, and left the remote endpoint
@@ -215,7 +233,10 @@ fn new_record(c: &Context, name: &'static str, local: Arc<Endpoint>) -> (Box<Spa
             r.kind = None;
             r.timestamp = 0;
             r.duration = 0;
-            r.local_endpoint = local;
+            // Usually the same service as the record's last span: no reference count change.
+            if !Arc::ptr_eq(&r.local_endpoint, local) {
+                r.local_endpoint = Arc::clone(local);
+            }
             let spare = match std::mem::replace(&mut r.name, Cow::Borrowed(name)) {
                 Cow::Owned(buf) => Some(buf),
                 Cow::Borrowed(_) => None,
@@ -229,9 +250,17 @@ fn new_record(c: &Context, name: &'static str, local: Arc<Endpoint>) -> (Box<Spa
             )
         }
         None => {
-            let mut r = Box::new(SpanRecord::new(c.trace_id(), c.span_id(), name, local));
+            let mut r = Box::new(SpanRecord::new(
+                c.trace_id(),
+                c.span_id(),
+                name,
+                Arc::clone(local),
+            ));
             // Room for the ~8 fields of a server or client span without growing.
-            r.tags = Tags::from_buffer(super::pool::take(512));
+            r.tags = Tags::from_buffer(super::pool::take(512), 8);
+            // Room for a few events: the record is recycled with its capacity, so events
+            // recorded into it later do not grow the vector on the request path.
+            r.annotations = Vec::with_capacity(4);
             (
                 r,
                 Spare {
@@ -268,19 +297,24 @@ where
             }
             // The local endpoint is inherited below unless the span names its service.
             let (mut record, Spare { name_buf, peer_buf }) =
-                new_record(c, meta.name(), Arc::clone(&self.local));
+                new_record(c, meta.name(), &self.local);
             record.parent_id = c.parent_span_id();
             record.debug = c.sampling() == Sampling::Debug;
             record.shared = c.remote_parent();
             if let Some(app) = c.app_trace_id() {
-                record.tags.set("app.trace_id", app.as_str());
+                // A validated id: short, nothing to escape.
+                record.tags.insert(
+                    crate::tags::Name::Known(crate::tags::Known::AppTraceId),
+                    app.as_str(),
+                    true,
+                );
             }
             Recording {
                 span: record,
                 start: SystemTime::now(),
                 fresh: true,
-                method_at: None,
-                route_at: None,
+                has_method: false,
+                has_route: false,
                 name_buf,
                 peer_buf,
                 method_lower: None,
@@ -294,29 +328,25 @@ where
         });
         rec.fresh = false;
         if !rec.service_set {
-            rec.span.local_endpoint = self.inherited(&span);
+            self.inherit(&span, &mut rec.span);
         }
-        span.extensions_mut().insert(rec);
-        self.live.fetch_add(1, Ordering::AcqRel);
+        self.table.insert(id, rec);
     }
 
-    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: LayerContext<'_, S>) {
-        if self.live.load(Ordering::Acquire) == 0 {
+    fn on_record(&self, id: &Id, values: &Record<'_>, _ctx: LayerContext<'_, S>) {
+        if self.table.is_empty() {
             return;
         }
-        let Some(span) = ctx.span(id) else { return };
-        let mut ext = span.extensions_mut();
-        let Some(rec) = ext.get_mut::<Recording>() else {
-            return;
-        };
-        values.record(&mut SpanVisitor {
-            rec,
-            services: self,
+        self.table.visit(id, |rec| {
+            values.record(&mut SpanVisitor {
+                rec,
+                services: self,
+            });
         });
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: LayerContext<'_, S>) {
-        if self.live.load(Ordering::Acquire) == 0 {
+        if self.table.is_empty() {
             return;
         }
         // A contextual event belongs to the entered span, whose context `ContextLayer` made
@@ -324,37 +354,46 @@ where
         if event.is_contextual() && !Context::with_current(|c| c.is_some_and(Context::is_sampled)) {
             return;
         }
-        let Some(span) = ctx.event_span(event) else {
-            return;
-        };
-        if span.extensions().get::<Recording>().is_none() {
-            return;
-        }
         if event.metadata().target().starts_with(REPORTER_TARGET) {
             return;
         }
+        // The span: the entered one (or the explicit parent), found in the table by its id
+        // without a registry lookup; else the one the registry names (a per-layer filter may
+        // skip spans this layer does not see). The text is written first, then added under
+        // one lock.
+        let direct = if event.is_contextual() {
+            ctx.current_span().id().cloned()
+        } else {
+            event.parent().cloned()
+        };
+        let Some(direct) = direct else {
+            return;
+        };
         let mut visitor = EventVisitor::new();
         event.record(&mut visitor);
-        let annotation = Annotation {
+        let mut annotation = Some(Annotation {
             timestamp: micros(SystemTime::now()),
             value: visitor.finish(),
+        });
+        let add = |id: &Id, annotation: &mut Option<Annotation>| {
+            self.table
+                .with(id, |rec| rec.span.annotations.extend(annotation.take()));
         };
-        let mut ext = span.extensions_mut();
-        if let Some(rec) = ext.get_mut::<Recording>() {
-            rec.span.annotations.push(annotation);
+        add(&direct, &mut annotation);
+        if annotation.is_some() {
+            if let Some(span) = ctx.event_span(event).filter(|s| s.id() != direct) {
+                add(&span.id(), &mut annotation);
+            }
         }
     }
 
-    fn on_close(&self, id: Id, ctx: LayerContext<'_, S>) {
-        if self.live.load(Ordering::Acquire) == 0 {
+    fn on_close(&self, id: Id, _ctx: LayerContext<'_, S>) {
+        if self.table.is_empty() {
             return;
         }
-        let Some(span) = ctx.span(&id) else { return };
-        let Some(rec) = span.extensions_mut().remove::<Recording>() else {
+        let Some(mut rec) = self.table.remove(&id) else {
             return;
         };
-        self.live.fetch_sub(1, Ordering::AcqRel);
-        let mut rec = rec;
         if let Some(kind @ (Kind::Server | Kind::Client)) = rec.span.kind {
             if let Some(name) = rec.rpc_name(kind) {
                 rec.span.name = name;

@@ -3,6 +3,7 @@
 mod fields;
 mod layer;
 pub(crate) mod pool;
+mod table;
 
 pub(crate) use fields::bounded;
 pub use fields::{FIELD_SERVICE_NAME, FIELD_SPAN_KIND, MAX_TAG_VALUE};
