@@ -7,7 +7,8 @@
 #   examples/load/run.sh                       # defaults below
 #   DURATION=20s CONNECTIONS=64 examples/load/run.sh
 #
-# Prints requests/s, p50 and p99 per configuration and the ratios instrumented / bare.
+# Prints requests/s, p50, p99 and the shop's CPU time per order per configuration, the ratios
+# instrumented / bare, and per-round paired ratios with their medians.
 # Goals: throughput ratio >= 0.90 at probability 0.1 and >= 0.80 at 1.0; p99 ratio <= 1.15 at 0.1.
 set -euo pipefail
 
@@ -82,33 +83,52 @@ measure() {
     shift 3
     start_shop "$bin" "$p" "$@"
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "$url" >/dev/null
-    local out
+    local out cpu0 cpu1
+    cpu0=$(cpu_ticks "$shop_pid")
     out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$url")
+    cpu1=$(cpu_ticks "$shop_pid")
     stop_shop
     rm -f "$work/spans.json"
-    local rps p50 p99 non2xx
+    local rps p50 p99 non2xx requests cpu
     rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
     p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
     p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
+    requests=$(awk '/requests in/ {print $1}' <<<"$out")
+    cpu=$(awk -v t=$((cpu1 - cpu0)) -v hz="$(getconf CLK_TCK)" -v n="$requests" \
+        'BEGIN { printf "%.1f", (n > 0 ? t / hz / n * 1e6 : 0) }')
     non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
     if [[ -n "$non2xx" ]]; then echo "warning: $name: $non2xx non-2xx answers" >&2; fi
-    printf '%-22s %10.0f %9s %9s\n' "$name" "$rps" "$p50" "$p99" >&2
-    printf '%s\t%s\t%s\t%s\t%s\n' "$round" "$name" "$rps" "$p50" "$p99" >>"$work/results"
+    printf '%-22s %10.0f %9s %9s %12s\n' "$name" "$rps" "$p50" "$p99" "$cpu" >&2
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$name" "$rps" "$p50" "$p99" "$cpu" >>"$work/results"
+}
+
+# cpu_ticks PID: user + system CPU time of the process so far, in clock ticks.
+cpu_ticks() {
+    awk '{ print $14 + $15 }' "/proc/$1/stat"
 }
 
 echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION (after a $WARMUP warm-up), $(nproc) CPUs, $ROUNDS round(s)" >&2
-printf '%-22s %10s %9s %9s\n' "configuration" "req/s" "p50 ms" "p99 ms" >&2
+printf '%-22s %10s %9s %9s %12s\n' "configuration" "req/s" "p50 ms" "p99 ms" "CPU us/order" >&2
+# Sampled spans go through the exporter's queue and sender thread to a Zipkin v2 JSON file, so
+# the reporting path is measured too (not only recording). Odd rounds run bare first, even
+# rounds last, so that the host's speed drifting during a round does not favour one side.
+configs=(bare p01 p10)
+run_config() {
+    case $1 in
+    bare) measure bare "$work/shop-bare" 1.0 ;;
+    p01) measure "instrumented p=0.1" "$work/shop-instrumented" 0.1 --spans-file "$work/spans.json" ;;
+    p10) measure "instrumented p=1.0" "$work/shop-instrumented" 1.0 --spans-file "$work/spans.json" ;;
+    esac
+}
 for round in $(seq 1 "$ROUNDS"); do
-    measure bare "$work/shop-bare" 1.0
-    # Sampled spans go through the exporter's queue and sender thread to a Zipkin v2 JSON
-    # file, so the reporting path is measured too (not only recording).
-    measure "instrumented p=0.1" "$work/shop-instrumented" 0.1 --spans-file "$work/spans.json"
-    measure "instrumented p=1.0" "$work/shop-instrumented" 1.0 --spans-file "$work/spans.json"
+    if ((round % 2)); then order=("${configs[@]}"); else order=(p10 p01 bare); fi
+    for c in "${order[@]}"; do run_config "$c"; done
 done
 
 # Means over rounds, then ratios against bare; and each round's ratio against that round's bare
-# run (paired: the host's speed drifts between rounds more than between one round's three
-# runs), with the median of those.
+# run (paired: the host's speed drifts between rounds more than within one), with the median of
+# those. CPU per order (the shop process's user + system time over the requests served) moves
+# less with the host's load than requests/s.
 awk -F'\t' '
 function median(list,   a, n, i, j, t) {
   n = split(list, a, " ")
@@ -116,21 +136,22 @@ function median(list,   a, n, i, j, t) {
   return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 }
 { round = $1; name = $2
-  n[name]++; r[name] += $3; a[name] += $4; b[name] += $5
-  rps[round, name] = $3; p99[round, name] = $5
+  n[name]++; r[name] += $3; a[name] += $4; b[name] += $5; c[name] += $6
+  rps[round, name] = $3; p99[round, name] = $5; cpu[round, name] = $6
   if (!(name in seen)) { order[++k] = name; seen[name] = 1 }
   if (round > rounds) rounds = round }
 END {
-  printf "\n%-22s %10s %9s %9s %12s %10s\n", "configuration", "req/s", "p50 ms", "p99 ms", "req/s ratio", "p99 ratio"
-  br = r["bare"] / n["bare"]; bp = b["bare"] / n["bare"]
+  printf "\n%-22s %10s %9s %9s %12s %12s %10s %10s\n", "configuration", "req/s", "p50 ms", "p99 ms", "CPU us/order", "req/s ratio", "p99 ratio", "CPU ratio"
+  br = r["bare"] / n["bare"]; bp = b["bare"] / n["bare"]; bc = c["bare"] / n["bare"]
   for (i = 1; i <= k; i++) { m = order[i]
-    printf "%-22s %10.0f %9.3f %9.3f %12.3f %10.3f\n", m, r[m]/n[m], a[m]/n[m], b[m]/n[m], (r[m]/n[m])/br, (b[m]/n[m])/bp }
-  printf "\nper round (ratio to the same round'"'"'s bare run):\n"
-  for (i = 2; i <= k; i++) { m = order[i]; rl = ""; pl = ""
-    printf "%-22s req/s", m
-    for (j = 1; j <= rounds; j++) { x = rps[j, m] / rps[j, "bare"]; y = p99[j, m] / p99[j, "bare"]; rl = rl " " x; pl = pl " " y; printf " %.3f", x }
-    printf "  median %.3f | p99", median(rl)
-    for (j = 1; j <= rounds; j++) printf " %.3f", p99[j, m] / p99[j, "bare"]
-    printf "  median %.3f\n", median(pl) }
+    printf "%-22s %10.0f %9.3f %9.3f %12.1f %12.3f %10.3f %10.3f\n", m, r[m]/n[m], a[m]/n[m], b[m]/n[m], c[m]/n[m], (r[m]/n[m])/br, (b[m]/n[m])/bp, (c[m]/n[m])/bc }
+  printf "\nper round (ratio to the same round'"'"'s bare run), and the median:\n"
+  for (i = 1; i <= k; i++) { m = order[i]; if (m == "bare") continue
+    rl = ""; pl = ""; cl = ""
+    for (j = 1; j <= rounds; j++) {
+      rl = rl " " rps[j, m] / rps[j, "bare"]; pl = pl " " p99[j, m] / p99[j, "bare"]; cl = cl " " cpu[j, m] / cpu[j, "bare"] }
+    printf "%-22s req/s", m; split(rl, x, " "); for (j = 1; j <= rounds; j++) printf " %.3f", x[j]; printf "  median %.3f\n", median(rl)
+    printf "%-22s p99  ", m; split(pl, x, " "); for (j = 1; j <= rounds; j++) printf " %.3f", x[j]; printf "  median %.3f\n", median(pl)
+    printf "%-22s CPU  ", m; split(cl, x, " "); for (j = 1; j <= rounds; j++) printf " %.3f", x[j]; printf "  median %.3f\n", median(cl) }
   printf "\ngoals: req/s ratio >= 0.90 at p=0.1, >= 0.80 at p=1.0; p99 ratio <= 1.15 at p=0.1\n"
 }' "$work/results"
