@@ -616,3 +616,92 @@ fn a_panicking_field_value_leaves_the_recorder_working() {
     assert_eq!(work.annotations.len(), 1);
     assert_eq!(spans.iter().filter(|s| s.name == "after").count(), 40);
 }
+
+/// A value whose `Debug` says it started, then waits for a lock another thread holds.
+struct WaitsFor {
+    started: std::sync::mpsc::Sender<()>,
+    lock: std::sync::Arc<std::sync::Mutex<()>>,
+}
+
+impl std::fmt::Debug for WaitsFor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let _ = self.started.send(());
+        let _held = self.lock.lock();
+        f.write_str("waited")
+    }
+}
+
+#[test]
+fn a_value_formatting_on_one_thread_never_holds_up_recording_on_another() {
+    use std::sync::{mpsc, Arc, Mutex};
+    let sink = MemorySink::new();
+    let dispatch = tracing::Dispatch::new(
+        tracing_subscriber::registry()
+            .with(ContextLayer::new())
+            .with(ZipkinLayer::new(sink.clone(), "shop")),
+    );
+    let ctx = request(Sampling::Sampled);
+    // Two spans whose recordings would share a lock if the recorder kept one per group of
+    // span ids: the same id modulo any power of two up to 64.
+    let (x, y) = tracing::dispatcher::with_default(&dispatch, || {
+        let _g = ctx.enter();
+        let mut spans = Vec::new();
+        loop {
+            let s = tracing::info_span!("s", v = tracing::field::Empty);
+            let id = s.id().expect("recorded").into_u64();
+            if let Some(i) = spans
+                .iter()
+                .position(|o: &tracing::Span| o.id().unwrap().into_u64() % 64 == id % 64)
+            {
+                break (spans.swap_remove(i), s);
+            }
+            spans.push(s);
+        }
+    });
+    let user_lock = Arc::new(Mutex::new(()));
+    let held = user_lock.lock().unwrap();
+    let (started_tx, started_rx) = mpsc::channel();
+    let (done_tx, done_rx) = mpsc::channel();
+    let formatting = {
+        let (dispatch, lock, done_tx) = (dispatch.clone(), user_lock.clone(), done_tx.clone());
+        std::thread::spawn(move || {
+            tracing::dispatcher::with_default(&dispatch, || {
+                let value = WaitsFor {
+                    started: started_tx,
+                    lock,
+                };
+                x.record("v", tracing::field::debug(value));
+                drop(x);
+            });
+            let _ = done_tx.send("x");
+        })
+    };
+    // While the other thread's value is formatting (and waiting for `user_lock`), this thread
+    // records into another span, then lets the value finish.
+    started_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("formatting started");
+    let recording = {
+        let dispatch = dispatch.clone();
+        std::thread::spawn(move || {
+            tracing::dispatcher::with_default(&dispatch, || {
+                y.record("v", 7);
+                drop(y);
+            });
+            let _ = done_tx.send("y");
+        })
+    };
+    assert_eq!(
+        done_rx.recv_timeout(Duration::from_secs(10)),
+        Ok("y"),
+        "recording a field waited for another thread's value formatting"
+    );
+    drop(held);
+    assert_eq!(done_rx.recv_timeout(Duration::from_secs(10)), Ok("x"));
+    formatting.join().unwrap();
+    recording.join().unwrap();
+    let spans = sink.spans();
+    let mut values: Vec<_> = spans.iter().filter_map(|s| s.tag("v")).collect();
+    values.sort();
+    assert_eq!(values, ["7", "waited"]);
+}

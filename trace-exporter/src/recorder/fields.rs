@@ -1,6 +1,7 @@
 //! Span fields and event fields: what each known name means for the Zipkin span.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::fmt::{self, Write as _};
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -385,6 +386,142 @@ impl Visit for SpanVisitor<'_> {
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         self.rec.set_debug(field.name(), value, self.services);
+    }
+}
+
+/// The values of one `record` call on a span, read before the span's recording is locked.
+///
+/// Formatting a value (`Debug`, `Display`, an error) runs user code, which must not run under
+/// the recorder's table lock: it may log (re-entering the recorder on this thread) or wait for
+/// another thread that is itself recording a span. The values are copied out first (the first
+/// few on the stack, texts into one reused buffer), then applied to the recording under the
+/// lock.
+pub(crate) struct PendingFields {
+    inline: [(&'static str, Pending); PENDING_INLINE],
+    len: usize,
+    /// Values past the first [`PENDING_INLINE`].
+    more: Vec<(&'static str, Pending)>,
+    /// Texts and formatted values, taken from this thread's spare buffer when first needed.
+    text: Option<String>,
+}
+
+/// Values kept on the stack (a `record` call sets one or two fields, as a rule).
+const PENDING_INLINE: usize = 4;
+
+/// One value of [`PendingFields`].
+#[derive(Clone, Copy)]
+enum Pending {
+    /// A range of the text buffer.
+    Text(usize, usize),
+    Bool(bool),
+    U64(u64),
+    I64(i64),
+}
+
+impl Pending {
+    /// The value, its text read from `text`.
+    #[inline]
+    fn read(self, text: &str) -> Value<'_> {
+        match self {
+            Pending::Text(start, end) => Value::Str(text.get(start..end).unwrap_or("")),
+            Pending::Bool(b) => Value::Bool(b),
+            Pending::U64(n) => Value::U64(n),
+            Pending::I64(n) => Value::I64(n),
+        }
+    }
+}
+
+thread_local! {
+    /// This thread's spare text buffer (taken while in use: a re-entered `record` gets a new
+    /// one).
+    static SPARE_TEXT: Cell<Option<String>> = const { Cell::new(None) };
+}
+
+/// Text buffers larger than this are not kept for the next `record` call.
+const PENDING_KEEP: usize = 4 * MAX_TAG_VALUE;
+
+impl PendingFields {
+    pub(crate) fn new() -> Self {
+        PendingFields {
+            inline: [("", Pending::Bool(false)); PENDING_INLINE],
+            len: 0,
+            more: Vec::new(),
+            text: None,
+        }
+    }
+
+    /// Keeps the text buffer for this thread's next `record` call.
+    #[inline]
+    pub(crate) fn finish(&mut self) {
+        if let Some(mut text) = self.text.take() {
+            if text.capacity() <= PENDING_KEEP {
+                text.clear();
+                let _ = SPARE_TEXT.try_with(|spare| spare.set(Some(text)));
+            }
+        }
+    }
+
+    /// Records the values into `rec` (no user code runs here).
+    #[inline]
+    pub(crate) fn apply(&self, rec: &mut Recording, services: &dyn Services) {
+        let text = self.text.as_deref().unwrap_or("");
+        let inline = &self.inline[..self.len.min(PENDING_INLINE)];
+        for &(name, value) in inline {
+            rec.set(name, value.read(text), services);
+        }
+        for &(name, value) in &self.more {
+            rec.set(name, value.read(text), services);
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, field: &Field, value: Pending) {
+        match self.inline.get_mut(self.len) {
+            Some(slot) => *slot = (field.name(), value),
+            None => self.more.push((field.name(), value)),
+        }
+        self.len += 1;
+    }
+
+    fn push_text(&mut self, field: &Field, write: impl FnOnce(&mut String)) {
+        let text = self.text.get_or_insert_with(|| {
+            SPARE_TEXT
+                .try_with(Cell::take)
+                .ok()
+                .flatten()
+                .unwrap_or_default()
+        });
+        let start = text.len();
+        write(text);
+        // Cut as a tag would be: the rest is never stored.
+        let end = start + bounded(&text[start..]).len();
+        text.truncate(end);
+        self.push(field, Pending::Text(start, end));
+    }
+}
+
+impl Visit for PendingFields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.push_text(field, |t| t.push_str(value));
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.push(field, Pending::Bool(value));
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.push(field, Pending::I64(value));
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.push(field, Pending::U64(value));
+    }
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        self.push_text(field, |t| {
+            let _ = write!(t, "{value}");
+        });
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.push_text(field, |t| {
+            let _ = write!(t, "{value:?}");
+        });
     }
 }
 

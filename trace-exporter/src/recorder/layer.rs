@@ -11,7 +11,7 @@ use tracing_core::{Event, Subscriber};
 use tracing_subscriber::layer::{Context as LayerContext, Layer};
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
-use super::fields::{EventVisitor, Recording, Services, SpanVisitor};
+use super::fields::{EventVisitor, PendingFields, Recording, Services, SpanVisitor};
 use super::table::Table;
 use crate::reporter::REPORTER_TARGET;
 use crate::{Annotation, Endpoint, Kind, Sink, SpanRecord, Tags};
@@ -337,12 +337,12 @@ where
         if self.table.is_empty() {
             return;
         }
-        self.table.visit(id, |rec| {
-            values.record(&mut SpanVisitor {
-                rec,
-                services: self,
-            });
-        });
+        // The values are read (and formatted) before the recording is locked: formatting runs
+        // user code, which must not run under the table's lock.
+        let mut pending = PendingFields::new();
+        values.record(&mut pending);
+        self.table.with(id, |rec| pending.apply(rec, self));
+        pending.finish();
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: LayerContext<'_, S>) {
