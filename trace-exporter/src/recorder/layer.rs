@@ -333,16 +333,12 @@ where
         self.table.insert(id, rec);
     }
 
+    #[inline]
     fn on_record(&self, id: &Id, values: &Record<'_>, _ctx: LayerContext<'_, S>) {
-        if self.table.is_empty() {
-            return;
+        // Spans of unsampled traces (none recorded) stop at this one load.
+        if !self.table.is_empty() {
+            self.record_values(id, values);
         }
-        // The values are read (and formatted) before the recording is locked: formatting runs
-        // user code, which must not run under the table's lock.
-        let mut pending = PendingFields::new();
-        values.record(&mut pending);
-        self.table.with(id, |rec| pending.apply(rec, self));
-        pending.finish();
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: LayerContext<'_, S>) {
@@ -387,11 +383,32 @@ where
         }
     }
 
+    #[inline]
     fn on_close(&self, id: Id, _ctx: LayerContext<'_, S>) {
-        if self.table.is_empty() {
-            return;
+        if !self.table.is_empty() {
+            self.finish_span(&id);
         }
-        let Some(mut rec) = self.table.remove(&id) else {
+    }
+}
+
+/// The recording callbacks past their "nothing recorded" check, kept out of line so that the
+/// check itself is inlined into the subscriber's dispatch (unsampled spans pay only it).
+impl ZipkinLayer {
+    /// Records the values of a `record` call on span `id`. They are read (and formatted)
+    /// before the recording is locked: formatting runs user code, which must not run under the
+    /// table's lock.
+    #[inline(never)]
+    fn record_values(&self, id: &Id, values: &Record<'_>) {
+        let mut pending = PendingFields::new();
+        values.record(&mut pending);
+        self.table.with(id, |rec| pending.apply(rec, self));
+        pending.finish();
+    }
+
+    /// Ends the recording of span `id`, if it has one, and reports it.
+    #[inline(never)]
+    fn finish_span(&self, id: &Id) {
+        let Some(mut rec) = self.table.remove(id) else {
             return;
         };
         if let Some(kind @ (Kind::Server | Kind::Client)) = rec.span.kind {
