@@ -542,10 +542,11 @@ fn values_whose_formatting_logs_do_not_block_the_recorder() {
     let work = spans.iter().find(|s| s.name == "work").expect("the span");
     assert_eq!(work.tag("early"), Some("chatty-1"));
     assert_eq!(work.tag("late"), Some("chatty-2"));
-    // The events outside the formatting are annotations; the spans opened while formatting
-    // are recorded on their own.
+    // The events outside the formatting are annotations. What the value logs or opens while
+    // it is formatted is `tracing`'s business: it runs inside the subscriber's own callback,
+    // where `tracing-core` may hand it to no subscriber at all (it does when this test runs
+    // alone, and not always when others ran first), so it is not asserted either way.
     assert!(work.annotations.iter().any(|a| a.value == "after"));
-    assert!(spans.iter().filter(|s| s.name == "inside debug").count() >= 1);
     for s in &spans {
         serde_json::from_str::<serde_json::Value>(&s.to_json()).expect("valid JSON");
     }
