@@ -16,6 +16,8 @@
 //! Run: `cargo bench -p trace-context --bench context`. Figures: trace-context/BENCHMARKS.md.
 #![allow(deprecated)] // opentelemetry-zipkin 0.33 marks its API deprecated; it is the B3 peer.
 
+mod support;
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::hint::black_box;
@@ -34,14 +36,6 @@ use tracing::Instrument;
 
 tokio::task_local! {
     static TASK_TRACE_ID: TraceId;
-}
-
-fn config() -> Criterion {
-    Criterion::default()
-        .sample_size(20)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .without_plots()
 }
 
 fn current_id(c: &mut Criterion) {
@@ -413,7 +407,7 @@ fn layer(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = config();
+    config = support::config();
     targets = current_id, spawn_await, mint_format, extract, layer
 }
 criterion_main!(benches);

@@ -5,6 +5,8 @@
 //!
 //! Run: `cargo bench -p trace-context --bench sampler`. Figures: trace-context/BENCHMARKS.md.
 
+mod support;
+
 use std::hint::black_box;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
@@ -65,17 +67,9 @@ fn sampler(c: &mut Criterion) {
     g.finish();
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .sample_size(20)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .without_plots()
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = support::config();
     targets = sampler
 }
 criterion_main!(benches);

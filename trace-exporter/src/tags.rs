@@ -44,6 +44,17 @@ pub(crate) enum Known {
 }
 
 impl Known {
+    /// Every known name, in declaration order (`ALL[k as usize] == k`).
+    pub(crate) const ALL: [Known; 7] = [
+        Known::HttpMethod,
+        Known::HttpPath,
+        Known::HttpRoute,
+        Known::HttpStatusCode,
+        Known::HttpUrl,
+        Known::Error,
+        Known::AppTraceId,
+    ];
+
     /// The tag's name.
     pub(crate) const fn name(self) -> &'static str {
         match self {
@@ -75,15 +86,17 @@ impl Known {
     /// The name's filter bit ([`key_bit`]), computed at compile time.
     #[inline]
     const fn bit(self) -> u64 {
-        const BITS: [u64; 7] = [
-            key_bit(Known::HttpMethod.name().as_bytes()),
-            key_bit(Known::HttpPath.name().as_bytes()),
-            key_bit(Known::HttpRoute.name().as_bytes()),
-            key_bit(Known::HttpStatusCode.name().as_bytes()),
-            key_bit(Known::HttpUrl.name().as_bytes()),
-            key_bit(Known::Error.name().as_bytes()),
-            key_bit(Known::AppTraceId.name().as_bytes()),
-        ];
+        const BITS: [u64; Known::ALL.len()] = {
+            let mut bits = [0; Known::ALL.len()];
+            let mut i = 0;
+            while i < bits.len() {
+                // `ALL` is in declaration order, so the bit of `k` is at `k as usize`.
+                assert!(Known::ALL[i] as usize == i);
+                bits[i] = key_bit(Known::ALL[i].name().as_bytes());
+                i += 1;
+            }
+            bits
+        };
         BITS[self as usize]
     }
 }
@@ -571,15 +584,7 @@ mod tests {
             Some(RawTag::Known(Known::Error, "é".as_bytes()))
         );
         // Every known name reads back by its text.
-        for k in [
-            Known::HttpMethod,
-            Known::HttpPath,
-            Known::HttpRoute,
-            Known::HttpStatusCode,
-            Known::HttpUrl,
-            Known::Error,
-            Known::AppTraceId,
-        ] {
+        for k in Known::ALL {
             let mut t = Tags::default();
             assert!(t.insert(Name::Known(k), "v", true));
             assert_eq!(t.get(k.name()), Some("v"));

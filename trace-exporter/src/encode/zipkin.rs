@@ -365,15 +365,7 @@ mod tests {
     #[test]
     fn known_tag_names_are_written_as_their_names() {
         use crate::tags::Name;
-        let all = [
-            Known::HttpMethod,
-            Known::HttpPath,
-            Known::HttpRoute,
-            Known::HttpStatusCode,
-            Known::HttpUrl,
-            Known::Error,
-            Known::AppTraceId,
-        ];
+        let all = Known::ALL;
         let mut s = sample();
         s.tags = crate::Tags::default();
         for (i, k) in all.into_iter().enumerate() {
